@@ -1,0 +1,1 @@
+"""weft's core library: plain Python over iterators, no Spark."""

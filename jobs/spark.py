@@ -1,0 +1,35 @@
+"""SparkSession construction in one place (local or cluster), with the settings every weft job relies on."""
+from __future__ import annotations
+
+import os
+import sys
+
+
+def get_spark(app_name: str = "weft", master: str | None = None, conf: dict | None = None):
+    from pyspark.sql import SparkSession
+
+    # Workers must run the same interpreter as the driver (our venv), also under spark-submit.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(app_name)
+    if master or not os.environ.get("SPARK_MASTER_SET_BY_SUBMIT"):
+        builder = builder.master(master or os.environ.get("WEFT_SPARK_MASTER", "local[*]"))
+    defaults = {
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.execution.arrow.maxRecordsPerBatch": "1000",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+        "spark.sql.parquet.compression.codec": "zstd",
+        "spark.sql.shuffle.partitions": os.environ.get("WEFT_SHUFFLE_PARTITIONS", "8"),
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.memory": os.environ.get("WEFT_DRIVER_MEMORY", "2g"),
+        "spark.python.worker.reuse": "true",
+        # one task = one WARC: never let Spark retry a task forever on a poison file
+        "spark.task.maxFailures": "2",
+    }
+    for key, value in {**defaults, **(conf or {})}.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(os.environ.get("WEFT_SPARK_LOG_LEVEL", "ERROR"))
+    return spark
