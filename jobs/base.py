@@ -82,6 +82,7 @@ class FileJob(Job):
         progress_dir = join(args.output, "_progress", self.name)
         done = {} if getattr(args, "redo", False) else read_progress(progress_dir)
         todo = [p for p in inputs if progress_key(p) not in done]
+        sweep_temporaries(args.output)
         total = StageStats(self.name)
         for path in inputs:
             if progress_key(path) in done:
@@ -150,6 +151,20 @@ def write_text_atomic(uri: str, text: str) -> None:
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, path)
+
+
+def sweep_temporaries(output: str) -> int:
+    """Remove hidden .tmp-* files a killed run left behind (local output only: S3 uploads are all-or-nothing).
+    A job owns its output root while it runs, so nothing else can be writing them."""
+    if "://" in output or not os.path.isdir(output):
+        return 0
+    removed = 0
+    for dirpath, _, filenames in os.walk(output):
+        for name in filenames:
+            if name.startswith(".tmp-"):
+                os.remove(os.path.join(dirpath, name))
+                removed += 1
+    return removed
 
 
 def write_stats(output: str, stats: StageStats) -> None:

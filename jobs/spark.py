@@ -13,7 +13,12 @@ def get_spark(app_name: str = "weft", master: str | None = None, conf: dict | No
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
     if master or not os.environ.get("SPARK_MASTER_SET_BY_SUBMIT"):
-        builder = builder.master(master or os.environ.get("WEFT_SPARK_MASTER", "local[*]"))
+        master = master or os.environ.get("WEFT_SPARK_MASTER", "local[*]")
+        builder = builder.master(master)
+    if (master or "").startswith("local"):
+        # A local run talks to itself over loopback only, never over the host's external interface.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
     defaults = {
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.execution.arrow.maxRecordsPerBatch": "1000",

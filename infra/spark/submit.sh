@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Submit a weft stage to a Spark cluster:
+#   infra/spark/submit.sh extract --master spark://host:7077 -- --input s3://commoncrawl/crawl-data/CC-MAIN-2024-22/warc.paths.gz --limit 100 --output s3://bucket/weft
+# Everything before `--` goes to spark-submit, everything after it to the stage. The code ships as a zip
+# (--py-files); executors need the same Python packages (a venv or conda env at the same path on every node,
+# or a packed env via --archives, see README "Running on a cluster").
+set -euo pipefail
+here="$(cd "$(dirname "$0")/../.." && pwd)"
+stage="${1:?usage: submit.sh STAGE [spark-submit args] -- [stage args]}"; shift
+submit_args=(); while [ $# -gt 0 ] && [ "$1" != "--" ]; do submit_args+=("$1"); shift; done
+[ "${1:-}" = "--" ] && shift
+zip_path="$(mktemp -d)/weft.zip"
+(cd "$here" && zip -qr "$zip_path" engine jobs filters schemas config -x '*/__pycache__/*')
+export PYSPARK_PYTHON="${PYSPARK_PYTHON:-$here/.venv/bin/python}"
+export SPARK_MASTER_SET_BY_SUBMIT=1
+exec "${SPARK_SUBMIT:-spark-submit}" --py-files "$zip_path" \
+  --conf spark.sql.execution.arrow.pyspark.enabled=true \
+  --conf spark.sql.session.timeZone=UTC \
+  "${submit_args[@]}" "$here/jobs/$stage.py" "$@"
