@@ -129,7 +129,7 @@ def test_killed_run_resumes_and_produces_the_same_rows(tmp_path):
     proc = subprocess.Popen(cmd + ["--output", str(out)], cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
-    while time.time() < deadline and len(_progress_files(out)) < 2 and proc.poll() is None:
+    while time.time() < deadline and not _progress_files(out) and proc.poll() is None:
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -1,0 +1,282 @@
+"""`make bench-extract`: main-body extraction quality and speed, weft vs trafilatura, same run, same input.
+
+    python -m jobs.bench_extract [--repeats 3] [--out out/bench/extract.json]
+
+Datasets (read from ../shared/data/extraction; the bench skips cleanly when absent):
+- scrapinghub-aeb: 181 article pages + human-verified article bodies. Text is scored with the benchmark's own
+  definition (its evaluate.py): tokens are `\\w+` runs, compared as multisets of 4-token shingles; per page
+  tp/fp/fn are normalised to sum 1; precision and recall are means over pages (precision over pages with a
+  prediction, recall over pages with a truth), F1 is the harmonic mean of those two means.
+- mozilla-readability: 130 pages; expected.html is Readability.js's output. Text F1 uses the same shingle metric
+  on its text. Images: every <img> of expected.html is one expected image, identified by every URL it carries
+  (src, srcset candidates, data-* URL attributes: Readability keeps the source's attributes, so the picture we
+  choose from a srcset or lazy attribute is still recognised). Readability's test harness loads every page as
+  http://fakehost/test/page.html and rewrites relative URLs against it (after <base href>), so we extract with
+  that same page URL: both sides then resolve relative links identically. URLs are compared after
+  normalise() (scheme/host case, default port, fragment). Matching is one-to-one in reading order.
+  recall = matched / expected images; precision = matched / predicted images on pages that have expected
+  images; "images on pages with none" = predicted images on pages whose expected.html has no image;
+  order = fraction of matched-image pairs (within a page, over all pages) that keep Readability's order.
+- Speed: docs per CPU-second of this process (time.process_time, so other load on the machine does not count),
+  over both sets with the HTML already in memory, median of --repeats runs, interleaved between extractors.
+weft runs through `jobs.extract_html` (the `weft extract-html` code path); trafilatura 2.3 runs with its
+defaults (text) and with include_images (XML output, <graphic> in place).
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Callable
+
+from engine.extract_urls import normalise, page_base, parse_srcset, resolve
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / ".." / "shared" / "data" / "extraction"
+FAKEHOST = "http://fakehost/test/page.html"  # Readability.js test harness page URL
+
+# ---------------------------------------------------------------------------------------------- text metric
+_TOKEN = re.compile(r"\w+")
+
+
+def shingles(text: str, n: int = 4) -> Counter:
+    tokens = _TOKEN.findall(text or "")
+    return Counter(tuple(tokens[i:i + n]) for i in range(max(1, len(tokens) - n + 1)) if tokens[i:i + n])
+
+
+def shingle_tp_fp_fn(truth: str, pred: str) -> tuple[float, float, float]:
+    t, p = shingles(truth), shingles(pred)
+    tp = float(sum((t & p).values()))
+    fp = float(sum((p - t).values()))
+    fn = float(sum((t - p).values()))
+    s = tp + fp + fn
+    return (tp / s, fp / s, fn / s) if s else (0.0, 0.0, 0.0)
+
+
+def prf(counts: list[tuple[float, float, float]]) -> dict[str, float]:
+    def precision(tp, fp, fn):
+        return 1.0 if fp == fn == 0 else 0.0 if tp == fp == 0 else tp / (tp + fp)
+
+    def recall(tp, fp, fn):
+        return 1.0 if fp == fn == 0 else 0.0 if tp == fn == 0 else tp / (tp + fn)
+
+    ps = [precision(*c) for c in counts if c[0] + c[1] > 0]
+    rs = [recall(*c) for c in counts if c[0] + c[2] > 0]
+    p = statistics.mean(ps) if ps else 0.0
+    r = statistics.mean(rs) if rs else 0.0
+    return {"f1": 2 * p * r / (p + r) if p + r else 0.0, "precision": p, "recall": r}
+
+
+# --------------------------------------------------------------------------------------------- datasets
+def load_scrapinghub() -> list[dict]:
+    root = DATA / "scrapinghub-aeb"
+    truth = json.loads((root / "ground-truth.json").read_text(encoding="utf-8"))
+    return [{"id": f"{k}.html.gz", "path": root / "html" / f"{k}.html.gz", "url": v.get("url"),
+             "truth": v.get("articleBody", "")} for k, v in sorted(truth.items())]
+
+
+_BLOCK_END = re.compile(r"</(?:p|div|li|h[1-6]|td|th|tr|pre|blockquote|figcaption|dd|dt)>|<br\s*/?>", re.I)
+
+
+def html_text(html: str) -> str:
+    from selectolax.lexbor import LexborHTMLParser
+    node = LexborHTMLParser(_BLOCK_END.sub(lambda m: m.group(0) + "\n", html)).body
+    return node.text(separator="") if node else ""
+
+
+def expected_images(html: str) -> list[set[str]]:
+    """Each <img> of Readability's output -> the set of normalised absolute URLs it carries."""
+    from selectolax.lexbor import LexborHTMLParser
+    out = []
+    for img in LexborHTMLParser(html).css("img"):
+        keys = set()
+        for name, value in img.attributes.items():
+            if not value:
+                continue
+            if name == "src" or (name.startswith("data-") and "srcset" not in name and not value.startswith("{")):
+                urls = [value] if name == "src" or "/" in value else []
+            elif "srcset" in name:
+                urls = [u for u, _ in parse_srcset(value)]
+            else:
+                continue
+            keys.update(normalise(a) for a in (resolve(u, FAKEHOST) for u in urls) if a)
+        out.append(keys)
+    return out
+
+
+def load_readability() -> list[dict]:
+    pages = []
+    for d in sorted((DATA / "mozilla-readability" / "pages").iterdir()):
+        if not (d / "source.html.gz").exists():
+            continue
+        expected = (d / "expected.html").read_text(encoding="utf-8")
+        pages.append({"id": f"{d.name}/source.html.gz", "path": d / "source.html.gz", "url": FAKEHOST,
+                      "truth": html_text(expected), "images": expected_images(expected)})
+    return pages
+
+
+# ------------------------------------------------------------------------------------------- extractors
+def run_weft(pages: list[dict]) -> dict[str, tuple[str, list[str]]]:
+    """Through `weft extract-html` itself: a temporary folder of links + url map -> JSON lines."""
+    from jobs import extract_html
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in"
+        for p in pages:
+            link = src / p["id"]
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(p["path"].resolve())
+        (Path(tmp) / "urls.json").write_text(json.dumps({p["id"]: p["url"] for p in pages}))
+        out = Path(tmp) / "out.jsonl"
+        rc = extract_html.main(["--input", str(src), "--url-map", str(Path(tmp) / "urls.json"),
+                                "--output", str(out)])
+        if rc != 0:
+            raise SystemExit(f"weft extract-html failed with {rc}")
+        results = {}
+        for line in out.read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            results[r["id"]] = ("\n".join(t for t in r["texts"] if t), [i for i in r["images"] if i])
+        return results
+
+
+def weft_one(html: bytes, url: str | None) -> tuple[str, list[str]]:
+    from engine.extract import ExtractionRejected, extract
+    try:
+        r = extract(html, url)
+    except ExtractionRejected:
+        return "", []
+    return "\n".join(t for t in r.texts if t), [i for i in r.images if i]
+
+
+def trafilatura_text(html: bytes, url: str | None) -> tuple[str, list[str]]:
+    import trafilatura
+    return trafilatura.extract(html, url=url) or "", []
+
+
+def trafilatura_images(html: bytes, url: str | None) -> tuple[str, list[str]]:
+    """trafilatura with include_images; <graphic src> resolved against the page's base like ours."""
+    import trafilatura
+    from lxml import etree
+    xml = trafilatura.extract(html, url=url, include_images=True, output_format="xml")
+    if not xml:
+        return "", []
+    root = etree.fromstring(xml.encode("utf-8"))
+    m = re.search(rb"<base\s[^>]*href\s*=\s*[\"']?([^\"' >]+)", html[:200_000], re.I)
+    base = page_base(url, m.group(1).decode("utf-8", "replace") if m else None)
+    images = [u for u in (resolve(g.get("src"), base) for g in root.iter("graphic")) if u]
+    main = root.find("main")
+    text = "\n".join(t.strip() for t in (main if main is not None else root).itertext() if t.strip())
+    return text, images
+
+
+PEERS: dict[str, Callable[[bytes, str | None], tuple[str, list[str]]]] = {
+    "trafilatura": trafilatura_text,
+    "trafilatura+images": trafilatura_images,
+}
+
+
+# ------------------------------------------------------------------------------------------------ scoring
+def image_scores(pages: list[dict], results: dict[str, tuple[str, list[str]]]) -> dict[str, float]:
+    expected_n = predicted_n = matched_n = on_empty = 0
+    concordant = pairs = 0
+    for p in pages:
+        predicted = [normalise(u) for u in results[p["id"]][1]]
+        if not p["images"]:
+            on_empty += len(predicted)
+            continue
+        expected_n += len(p["images"])
+        predicted_n += len(predicted)
+        free = list(range(len(p["images"])))
+        positions = []  # expected index of each matched prediction, in prediction order
+        for url in predicted:
+            hit = next((j for j in free if url in p["images"][j]), None)
+            if hit is not None:
+                free.remove(hit)
+                positions.append(hit)
+        matched_n += len(positions)
+        for a in range(len(positions)):
+            for b in range(a + 1, len(positions)):
+                pairs += 1
+                concordant += positions[a] < positions[b]
+    return {"recall": matched_n / expected_n if expected_n else 0.0,
+            "precision": matched_n / predicted_n if predicted_n else 0.0,
+            "order": concordant / pairs if pairs else 1.0,
+            "on_pages_without": on_empty, "expected": expected_n, "predicted": predicted_n,
+            "matched": matched_n}
+
+
+def speed(fn, docs: list[tuple[bytes, str | None]]) -> float:
+    start = time.process_time()
+    for html, url in docs:
+        fn(html, url)
+    return len(docs) / max(time.process_time() - start, 1e-9)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m jobs.bench_extract", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeats", type=int, default=3, help="speed repeats (0: quality only)")
+    ap.add_argument("--only", nargs="*", help="run only these extractors (names as in the table)")
+    ap.add_argument("--out", type=Path, default=ROOT / "out" / "bench" / "extract.json")
+    args = ap.parse_args(argv)
+    if not (DATA / "scrapinghub-aeb").is_dir() or not (DATA / "mozilla-readability").is_dir():
+        print(f"bench-extract: skipped, {DATA} not found")
+        return 0
+    sh, rd = load_scrapinghub(), load_readability()
+    extractors = {k: v for k, v in {"weft": None, **PEERS}.items() if not args.only or k in args.only}
+    results: dict[str, dict] = {}
+    for name, fn in extractors.items():
+        res = {}
+        for pages in (sh, rd):
+            if fn is None:
+                res.update(run_weft(pages))
+            else:
+                res.update({p["id"]: fn(gzip.decompress(p["path"].read_bytes()), p["url"]) for p in pages})
+        results[name] = {
+            "scrapinghub": prf([shingle_tp_fp_fn(p["truth"], res[p["id"]][0]) for p in sh]),
+            "readability_text": prf([shingle_tp_fp_fn(p["truth"], res[p["id"]][0]) for p in rd]),
+            "images": image_scores(rd, res),
+        }
+    docs = [(gzip.decompress(p["path"].read_bytes()), p["url"]) for p in sh + rd]
+    timing_fns = {k: v for k, v in {"weft": weft_one, **PEERS}.items() if k in extractors}
+    rates: dict[str, list[float]] = {name: [] for name in timing_fns}
+    for _ in range(args.repeats):  # interleaved so slow phases of a shared machine hit every extractor
+        for name, fn in timing_fns.items():
+            rates[name].append(speed(fn, docs))
+    for name in results:
+        results[name]["docs_per_cpu_s"] = statistics.median(rates[name]) if rates[name] else 0.0
+        results[name]["docs_per_cpu_s_runs"] = rates[name]
+    print_table(results, len(docs))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"docs_timed": len(docs), "repeats": args.repeats, "results": results},
+                                   indent=2))
+    print(f"\nwritten {args.out}")
+    return 0
+
+
+def print_table(results: dict[str, dict], n_docs: int) -> None:
+    head = ("extractor", "scrapinghub F1 (P/R)", "readability text F1", "img recall", "img precision",
+            "img order", "imgs on pages w/o", "docs/s/core")
+    rows = [head]
+    base = results.get("trafilatura", {}).get("docs_per_cpu_s")
+    for name, r in results.items():
+        s, im = r["scrapinghub"], r["images"]
+        ratio = f" ({r['docs_per_cpu_s'] / base:.2f}x)" if base else ""
+        rows.append((name, f"{s['f1']:.3f} ({s['precision']:.3f}/{s['recall']:.3f})",
+                     f"{r['readability_text']['f1']:.3f}", f"{im['recall']:.3f}", f"{im['precision']:.3f}",
+                     f"{im['order']:.3f}", str(im["on_pages_without"]), f"{r['docs_per_cpu_s']:.1f}{ratio}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    for k, row in enumerate(rows):
+        print(" | ".join(c.ljust(w) for c, w in zip(row, widths)))
+        if k == 0:
+            print("-+-".join("-" * w for w in widths))
+    print(f"(speed: {n_docs} pages, CPU time of this process, median of repeats; ratio vs trafilatura)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

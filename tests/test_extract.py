@@ -1,0 +1,144 @@
+"""Extraction invariants and robustness on real pages (tests/data/extraction, copies of shared/data)."""
+import gzip
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.extract import ExtractConfig, Extracted, ExtractionRejected, extract
+from jobs.bench_extract import expected_images, html_text, prf, shingle_tp_fp_fn
+from engine.extract_urls import normalise
+
+DATA = Path(__file__).parent / "data" / "extraction"
+FAKEHOST = "http://fakehost/test/page.html"
+
+
+def fixture_pages() -> list[tuple[str, bytes, str | None]]:
+    pages = []
+    truth = json.loads((DATA / "scrapinghub" / "ground-truth.json").read_text())
+    for k, v in truth.items():
+        pages.append((k, gzip.decompress((DATA / "scrapinghub" / f"{k}.html.gz").read_bytes()), v["url"]))
+    for d in sorted((DATA / "readability").iterdir()):
+        if d.is_dir():
+            pages.append((d.name, gzip.decompress((d / "source.html.gz").read_bytes()), FAKEHOST))
+    demo = DATA / "omnicorpus-demo"
+    pages.append(("omnicorpus", (demo / "demo_origin_page.html").read_bytes(),
+                  (demo / "demo_url.txt").read_text().strip()))
+    return pages
+
+
+PAGES = fixture_pages()
+
+
+def check_aligned(r: Extracted) -> None:
+    assert len(r.texts) == len(r.images) == len(r.alts)
+    for t, i, a in zip(r.texts, r.images, r.alts):
+        assert (t is None) != (i is None), "each position is a paragraph xor an image"
+        if t is not None:
+            assert t.strip() and a is None
+        else:
+            assert i.startswith(("http://", "https://")) and " " not in i
+
+
+@pytest.mark.parametrize("name,html,url", PAGES, ids=[p[0][:20] for p in PAGES])
+def test_alignment_invariants(name, html, url):
+    r = extract(html, url)
+    check_aligned(r)
+    assert any(r.texts), f"{name}: no main text"
+    assert r.title
+    r2 = extract(html.decode("utf-8", "replace"), url)  # str input behaves like bytes input
+    assert [t for t in r2.texts if t] and len(r2.texts) == len(r2.alts)
+
+
+def test_quality_floor_scrapinghub():
+    """Regression guard: token-shingle F1 on copied benchmark pages stays far above a broken extractor."""
+    truth = json.loads((DATA / "scrapinghub" / "ground-truth.json").read_text())
+    counts = []
+    for k, v in truth.items():
+        r = extract(gzip.decompress((DATA / "scrapinghub" / f"{k}.html.gz").read_bytes()), v["url"])
+        counts.append(shingle_tp_fp_fn(v["articleBody"], "\n".join(t for t in r.texts if t)))
+    assert prf(counts)["f1"] > 0.85
+
+
+def test_quality_floor_readability_images():
+    expected_n = matched = 0
+    overlaps = []
+    for d in sorted((DATA / "readability").iterdir()):
+        if not d.is_dir():
+            continue
+        expected = (d / "expected.html").read_text()
+        r = extract(gzip.decompress((d / "source.html.gz").read_bytes()), FAKEHOST)
+        got = [normalise(i) for i in r.images if i]
+        want = expected_images(expected)
+        expected_n += len(want)
+        matched += sum(1 for keys in want if keys & set(got))
+        overlaps.append(shingle_tp_fp_fn(html_text(expected), "\n".join(t for t in r.texts if t))[0])
+        assert overlaps[-1] > 0.2, d.name
+    assert sum(overlaps) / len(overlaps) > 0.6
+    assert matched / expected_n > 0.6
+
+
+def test_omnicorpus_demo_images_and_text():
+    """Our extraction of the origin page holds the images and main text OmniCorpus (magic-html) kept."""
+    from selectolax.lexbor import LexborHTMLParser
+    demo = DATA / "omnicorpus-demo"
+    url = (demo / "demo_url.txt").read_text().strip()
+    r = extract((demo / "demo_origin_page.html").read_bytes(), url)
+    theirs = LexborHTMLParser((demo / "demo_magic-html_extraction.html").read_text())
+    their_imgs = {normalise(u) for u in (img.attributes.get("src") for img in theirs.css("img")) if u}
+    ours = {normalise(i) for i in r.images if i}
+    assert their_imgs and their_imgs <= ours
+    tp, fp, fn = shingle_tp_fp_fn(html_text(theirs.html), "\n".join(t for t in r.texts if t))
+    assert tp / (tp + fn) > 0.8  # recall of their main text
+
+
+def test_size_budget_rejects_before_parsing():
+    html = "<html><body>" + "<p>x</p>" * (12 * 2**20 // 8) + "</body></html>"
+    start = time.monotonic()
+    with pytest.raises(ExtractionRejected) as e:
+        extract(html)
+    assert e.value.reason == "html_too_large"
+    assert time.monotonic() - start < 1.0
+
+
+def test_deep_nesting_is_handled_within_budget():
+    html = "<html><body>" + "<div>" * 100_000 + "deep text" + "</div>" * 100_000 + "</body></html>"
+    start = time.monotonic()
+    try:
+        r = extract(html, config=ExtractConfig(timeout_s=5.0))
+    except ExtractionRejected as e:
+        assert e.reason in ("timeout", "parse_error", "too_deep")
+    else:
+        check_aligned(r)
+    assert time.monotonic() - start < 10.0
+
+
+@pytest.mark.parametrize("html", [
+    b"", b"\x00\x01\x02 binary \xff\xfe", "<html><body><p>unclosed <b><i>tags<table><td>cell",
+    "<<<>>><p>>>text</p", "<html><body>" + "<span>" * 5000 + "x", "<img src=>" * 100,
+])
+def test_malformed_html_never_crashes(html):
+    try:
+        check_aligned(extract(html, "https://ex.com/"))
+    except ExtractionRejected as e:
+        assert e.reason
+
+
+def _char_trigrams(text: str):
+    from collections import Counter
+    import re
+    t = re.sub(r"\s+", "", text)
+    return Counter(t[i:i + 3] for i in range(len(t) - 2))
+
+
+@pytest.mark.parametrize("name", ["pixnet", "yahoo-4", "qq"])
+def test_non_latin_pages_extract_like_english(name):
+    """Chinese / Japanese pages: `\\w+` tokens clump CJK text, so compare character trigrams instead."""
+    d = DATA / "readability" / name
+    r = extract(gzip.decompress((d / "source.html.gz").read_bytes()), FAKEHOST)
+    want = _char_trigrams(html_text((d / "expected.html").read_text()))
+    got = _char_trigrams("\n".join(t for t in r.texts if t))
+    common = sum((want & got).values())
+    assert common / sum(want.values()) > 0.75 and common / sum(got.values()) > 0.75
+    assert r.html_lang == json.loads((d / "expected-metadata.json").read_text()).get("lang") or r.html_lang is None

@@ -1,0 +1,64 @@
+"""Image URL choice and resolution: <base>, relative paths, srcset, lazy-load attributes, <picture>."""
+from engine.extract import extract
+from engine.extract_urls import best_srcset, choose_img_src, page_base, resolve
+
+
+def test_relative_and_base_resolution():
+    assert resolve("img/a.png", "https://ex.com/dir/page.html") == "https://ex.com/dir/img/a.png"
+    assert resolve("/a.png", "https://ex.com/dir/page.html") == "https://ex.com/a.png"
+    assert resolve("//cdn.ex.com/a.png", "https://ex.com/") == "https://cdn.ex.com/a.png"
+    assert resolve("a.png#frag", "https://ex.com/") == "https://ex.com/a.png"
+    base = page_base("https://ex.com/dir/page.html", "../static/")
+    assert resolve("a.png", base) == "https://ex.com/static/a.png"
+    assert page_base("https://ex.com/p", None) == "https://ex.com/p"
+    for bad in ("data:image/gif;base64,R0lGOD", "javascript:void(0)", "", None):
+        assert resolve(bad, "https://ex.com/") is None
+    assert resolve("a.png", None) is None  # relative with nothing to resolve against
+
+
+def test_srcset_best_candidate():
+    assert best_srcset("a.jpg 320w, b.jpg 1024w, c.jpg 640w") == "b.jpg"
+    assert best_srcset("a.jpg 1x, b.jpg 2x") == "b.jpg"
+    assert best_srcset("https://x/y.jpg?w=1,2 480w, https://x/z.jpg 960w") == "https://x/z.jpg"
+    assert best_srcset("") is None
+
+
+def test_lazy_attributes_beat_placeholders():
+    gif = "data:image/gif;base64,R0lGODlhAQABAAAAACw="
+    for attr in ("data-src", "data-lazy-src", "data-original"):
+        assert choose_img_src({"src": gif, attr: "/real.jpg"}) == "/real.jpg"
+    assert choose_img_src({"src": "/img/blank.gif", "data-src": "/real.jpg"}) == "/real.jpg"
+    assert choose_img_src({"data-srcset": "s.jpg 100w, l.jpg 900w"}) == "l.jpg"
+    assert choose_img_src({"src": "/shown.jpg", "data-src": "/other.jpg"}) == "/shown.jpg"
+    assert choose_img_src({}, [{"srcset": "p1.webp 400w, p2.webp 800w"}]) == "p2.webp"
+    assert choose_img_src({"src": gif}) is None
+
+
+def _page(body: str, head: str = "") -> str:
+    filler = " ".join(["This is a long paragraph of real article text that should be kept."] * 8)
+    return (f"<html><head><title>T</title>{head}</head><body><article><h1>Title</h1><p>{filler}</p>{body}"
+            f"<p>{filler}</p></article></body></html>")
+
+
+def test_extract_resolves_images_in_page():
+    html = _page('<figure><img src="pics/one.jpg" alt="first"></figure>'
+                 '<p>Some more article text, long enough to count as a paragraph of content here.</p>'
+                 '<picture><source srcset="two-400.webp 400w, two-800.webp 800w"><img src="two.jpg"></picture>'
+                 '<p>Yet another article paragraph with enough words to be treated as body text.</p>'
+                 '<img data-src="three.jpg" src="data:image/gif;base64,AAAA" alt="third">',
+                 head='<base href="https://cdn.example.org/a/">')
+    r = extract(html, "https://www.example.org/story/1.html")
+    images = [i for i in r.images if i]
+    assert images[0] == "https://cdn.example.org/a/pics/one.jpg"
+    assert "https://cdn.example.org/a/two.jpg" in images
+    assert images[-1] == "https://cdn.example.org/a/three.jpg"
+    assert r.alts[r.images.index(images[0])] == "first"
+
+
+def test_non_content_images_are_dropped():
+    html = _page('<img src="/px.gif" width="1" height="1">'
+                 '<img src="data:image/png;base64,iVBORw0KGgo=">'
+                 '<img src="/static/icons/share.svg">'
+                 '<img src="/photos/real.jpg" width="640" alt="real">')
+    r = extract(html, "https://ex.com/a/b.html")
+    assert [i for i in r.images if i] == ["https://ex.com/photos/real.jpg"]
