@@ -1,0 +1,159 @@
+"""`FilterStep`: opt-out, URL blocklist, OmniCorpus paragraph edits, language ID, every score family, then the
+threshold config decides. Plain Python per document (no Spark); `filter_batches` is the Arrow-in/Arrow-out
+form the Spark job runs inside mapInArrow.
+
+Order for one document:
+ 1. opt-out (document URL) -> drop "optout"; opted-out image URLs are removed from kept documents;
+ 2. URL blocklist -> drop "url_blocklist:domain" / "url_blocklist:substring";
+ 3. OmniCorpus paragraph rules edit the document (English by default);
+ 4. language ID on the edited main text; `langid.keep` / `langid.min_score` -> "language" / "language_score";
+ 5. all score families on the edited text (one shared TextStats), then the rules in config order.
+Scores are computed for every document that reaches step 5, kept or not, so thresholds can be retuned later.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+import pyarrow as pa
+
+from engine.document import Document, from_batch, to_batch
+from engine.stage import Outcome, Step
+from engine.stats import StageStats
+from filters import c4, fineweb, gopher, omnicorpus
+from filters.langid import LanguageIdentifier
+from filters.rules import FilterConfig, decide
+from filters.safety import FLAGGED_DIR, OptOut, UrlBlocklist, flagged_ratio
+from filters.text import TextStats
+
+
+def score_text(text: str, language: str | None, flagged_dir: str = str(FLAGGED_DIR)) -> tuple[dict, TextStats]:
+    """Every text score of one text (Gopher, C4, FineWeb, flagged words) from one shared analysis."""
+    ts = TextStats(text, language)
+    scores: dict[str, float | None] = {}
+    scores.update(gopher.score(ts))
+    scores.update(c4.score(ts))
+    scores.update(fineweb.score(ts))
+    scores["flagged_words_ratio"] = flagged_ratio(ts.words_lower, language, flagged_dir)
+    return scores, ts
+
+
+class FilterStep(Step):
+    name = "filter"
+
+    def __init__(self, cfg: FilterConfig | None = None):
+        self.cfg = cfg or FilterConfig.load()
+        lid = self.cfg.langid
+        self.langid = LanguageIdentifier(
+            str(self.cfg.resolve(lid.get("model"))) if lid.get("model") else None, int(lid.get("max_chars", 100_000))
+        )
+        self.keep_languages = frozenset(lid.get("keep") or ())
+        self.min_lang_score = float(lid.get("min_score") or 0.0)
+        safety = self.cfg.safety
+        self.flagged_dir = str(self.cfg.resolve(safety.get("flagged_words_dir")) or FLAGGED_DIR)
+        self.blocklist = UrlBlocklist.from_files(
+            self.cfg.resolve(safety.get("url_blocklist_domains")), self.cfg.resolve(safety.get("url_banned_substrings"))
+        )
+        self.optout = OptOut.from_file(self.cfg.resolve(safety.get("optout")))
+        self.paragraph_languages = frozenset(self.cfg.omnicorpus.get("paragraph_languages") or ())
+
+    def setup(self) -> None:
+        self.langid.model  # load once per process, before the first document is timed
+
+    # -- one document ------------------------------------------------------------------------------------
+    def process(self, doc: Document) -> Outcome:
+        if self.optout.matches(doc.url):
+            return self._reject(doc, "optout")
+        blocked = self.blocklist.match(doc.url)
+        if blocked:
+            return self._reject(doc, f"url_blocklist:{blocked}")
+        if self.optout and any(u is not None and self.optout.matches(u) for u in doc.images):
+            doc.keep_positions(u is None or not self.optout.matches(u) for u in doc.images)
+
+        # Language of the page as extracted decides whether the English paragraph rules run.
+        language, lang_score = self.langid.predict(doc.text)
+        before = sum(t is not None for t in doc.texts)
+        removed = 0
+        if language in self.paragraph_languages:
+            keep, reasons = omnicorpus.paragraph_mask(doc, self.cfg.omnicorpus)
+            removed = sum(reasons.values())
+            if removed:
+                doc.keep_positions(keep)
+                doc.meta["paragraph_removals"] = reasons  # not a schema field: dropped by to_batch, used by --explain
+
+        scores, ts = score_text(doc.text, language, self.flagged_dir)
+        scores["lang_score"] = lang_score
+        scores.update(omnicorpus.document_scores(doc, ts, removed, before))
+        doc.scores = scores
+        doc.meta["language"] = language
+        doc.meta["language_score"] = lang_score
+        doc.meta["num_words"] = len(ts.content_words)
+
+        if self.keep_languages and language not in self.keep_languages:
+            return self._reject(doc, "language")
+        if lang_score < self.min_lang_score:
+            return self._reject(doc, "language_score")
+        keep, reason = decide(scores, self.cfg, language)
+        if not keep:
+            return self._reject(doc, reason)
+        doc.meta["filter_reason"] = None
+        return Outcome(doc, True)
+
+    @staticmethod
+    def _reject(doc: Document, reason: str) -> Outcome:
+        doc.meta["filter_reason"] = reason
+        return Outcome(doc, False, reason)
+
+    def explain(self, doc: Document) -> str:
+        """Every score and rule for one document, for `weft filter --explain` and `weft score --explain`."""
+        outcome = self.process(doc)
+        d = outcome.doc
+        lang = d.meta.get("language")
+        lines = [f"id: {d.id}", f"url: {d.url}", f"language: {lang} ({d.meta.get('language_score', 0):.3f})",
+                 f"decision: {'KEEP' if outcome.kept else 'DROP'}" + ("" if outcome.kept else f" ({outcome.reason})")]
+        if d.meta.get("paragraph_removals"):
+            lines.append(f"paragraphs removed: {d.meta['paragraph_removals']}")
+        lines.append("rules (config order; '-' = not applicable):")
+        active = {r.name: r for r in self.cfg.rules_for(lang)}
+        for rule in self.cfg.rules:
+            r = active.get(rule.name)
+            value = d.scores.get(rule.score)
+            if r is None:
+                status = "off for this language"
+            elif value is None:
+                status = "-"
+            else:
+                status = "FAIL" if r.fails(value) else "ok"
+            shown = "null" if value is None else f"{value:.4g}"
+            lines.append(f"  {rule.name:<28} {status:<22} {shown:>10}   {(r or rule).describe()}")
+        return "\n".join(lines)
+
+
+def count_outcome(stats: StageStats, outcome: Outcome) -> None:
+    """Per-language and per-rule breakdowns for stats/filter.json."""
+    lang = outcome.doc.meta.get("language") or "unknown"
+    if outcome.kept:
+        stats.count("kept_by_language", lang)
+    else:
+        stats.count("dropped_by_language", lang)
+        stats.count("dropped_by_rule_language", f"{outcome.reason}|{lang}")
+
+
+def filter_documents(batch: pa.RecordBatch, step: FilterStep, stats: StageStats) -> Iterator[Outcome]:
+    """Outcomes for one Arrow batch of documents, counted in `stats` with per-language/per-rule breakdowns."""
+    for outcome in step.run(from_batch(batch), stats):
+        count_outcome(stats, outcome)
+        yield outcome
+
+
+def filter_batches(
+    batches: Iterable[pa.RecordBatch], cfg: FilterConfig | None, stats: StageStats, step: FilterStep | None = None
+) -> Iterator[tuple[pa.RecordBatch, pa.RecordBatch]]:
+    """Arrow in, Arrow out: (kept_batch, rejected_batch) per input batch, both in the document schema with
+    scores; every input document is counted in `stats` (kept, dropped by rule, failed by exception)."""
+    step = step or FilterStep(cfg)
+    for batch in batches:
+        kept, rejected = [], []
+        with stats.timed():
+            for outcome in filter_documents(batch, step, stats):
+                (kept if outcome.kept else rejected).append(outcome.doc)
+        yield to_batch(kept), to_batch(rejected)

@@ -1,0 +1,169 @@
+"""Filter stage: extracted documents -> kept + rejected documents, both with every filter score.
+
+    weft filter --input OUT/extract --output OUT [--config my.yaml] [--set filter.langid.keep=[en]]
+    weft filter --input OUT/extract --explain DOC_ID       # every score and rule for one document
+    spark-submit jobs/filter.py --input ... --output ...
+
+Writes, per input Parquet file (one Spark task each, atomically, resumable):
+    OUT/filter/kept/crawl=<id>/lang=<l>/<file>-<hash>.parquet
+    OUT/filter/rejected/crawl=<id>/lang=<l>/<file>-<hash>.parquet   (filter_reason set)
+    OUT/stats/filter.json   counts per rule, and kept/dropped per language (`by` breakdowns)
+Thresholds live in config/filters.yaml (the `filter` section of the config).
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+from engine.output import AtomicParquetWriter, ParquetOptions, join, resolve
+from engine.stats import StageStats
+from jobs.base import FileJob, output_name, run_job
+
+
+def list_parquet(inputs: list[str]) -> list[str]:
+    """Parquet files under the given files/directories (local or s3://), skipping hidden and _progress paths."""
+    import pyarrow.fs as pafs
+
+    out = []
+    for uri in inputs:
+        fs, path = resolve(uri)
+        info = fs.get_file_info(path)
+        prefix = "s3://" if uri.startswith("s3://") else ""
+        if info.type == pafs.FileType.File:
+            out.append(uri)
+        elif info.type == pafs.FileType.Directory:
+            for f in fs.get_file_info(pafs.FileSelector(path, recursive=True)):
+                rel = f.path[len(path):]
+                if f.type == pafs.FileType.File and f.path.endswith(".parquet") and "/." not in rel and "/_" not in rel:
+                    out.append(prefix + f.path)
+    return sorted(out)
+
+
+@dataclass
+class FilterTask:
+    """Runs on a worker: one extract Parquet file in, its kept/rejected Parquet files out. Picklable."""
+
+    output: str
+    filter_config: dict
+    parquet: ParquetOptions
+    batch_rows: int = 1000
+
+    def __call__(self, path: str) -> StageStats:
+        import pyarrow.parquet as pq
+
+        from engine.document import to_batch
+        from filters.pipeline import FilterStep, filter_documents
+        from filters.rules import FilterConfig
+        from schemas.omnicorpus import arrow_schema
+
+        stats = StageStats("filter")
+        name = output_name(path)
+        writers: dict[tuple[str, str, str], AtomicParquetWriter] = {}
+        pending: dict[tuple[str, str, str], list] = {}
+
+        def flush(key):
+            docs = pending.pop(key, [])
+            if not docs:
+                return
+            if key not in writers:
+                table, crawl, lang = key
+                uri = join(self.output, "filter", table, f"crawl={crawl}", f"lang={lang}", f"{name}.parquet")
+                writers[key] = AtomicParquetWriter(uri, arrow_schema(), self.parquet, validate=True)
+            writers[key].write(to_batch(docs))
+
+        with stats.timed():
+            try:
+                step = FilterStep(FilterConfig.from_dict(self.filter_config))
+                fs, fpath = resolve(path)
+                with fs.open_input_file(fpath) as f:
+                    for batch in pq.ParquetFile(f).iter_batches(batch_size=self.batch_rows):
+                        for outcome in filter_documents(batch, step, stats):
+                            d = outcome.doc
+                            key = ("kept" if outcome.kept else "rejected", d.meta.get("crawl_id") or "unknown",
+                                   d.meta.get("language") or "unknown")
+                            pending.setdefault(key, []).append(d)
+                            if len(pending[key]) >= self.batch_rows:
+                                flush(key)
+                for key in list(pending):
+                    flush(key)
+                for writer in writers.values():
+                    writer.close()
+                stats.files["done"] += 1
+            except Exception as e:  # unreadable input or a library bug: the file is counted as failed, not lost
+                for writer in writers.values():
+                    writer.abort()
+                stats.files_failed[f"error:{type(e).__name__}"] += 1
+                # nothing of this file was written: every document read so far becomes a failure
+                unwritten = stats.records_in - stats.failed_total
+                stats.kept = 0
+                stats.dropped.clear()
+                stats.by.clear()
+                if unwritten:
+                    stats.fail(f"file_error:{type(e).__name__}", unwritten)
+        return stats
+
+
+class FilterJob(FileJob):
+    name = "filter"
+    description = "language / quality / safety filters -> kept + rejected Parquet with every score"
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument("--input", nargs="+", required=True, help="extract output: Parquet files or directories")
+        parser.add_argument("--batch-rows", type=int, default=1000)
+
+    def inputs(self, args, config):
+        paths = list_parquet(args.input)
+        if not paths:
+            raise SystemExit(f"weft filter: no Parquet files found in {args.input}")
+        return paths
+
+    def task(self, args, config):
+        out = config.get("output", {})
+        parquet = ParquetOptions(
+            compression=out.get("compression", "zstd"),
+            compression_level=out.get("compression_level", 3),
+            row_group_rows=out.get("row_group_rows", 8192),
+        )
+        return FilterTask(args.output, config.get("filter", {}), parquet, args.batch_rows)
+
+
+def explain(argv: list[str]) -> int:
+    """`weft filter --input OUT/extract --explain DOC_ID`: no Spark, reads the input Parquet directly."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from engine.config import load_config
+    from engine.document import from_batch
+    from filters.pipeline import FilterStep
+    from filters.rules import FilterConfig
+
+    p = argparse.ArgumentParser(prog="weft filter --explain")
+    p.add_argument("--input", nargs="+", required=True)
+    p.add_argument("--explain", required=True, metavar="DOC_ID")
+    p.add_argument("--config")
+    p.add_argument("--set", action="append", default=[])
+    args, _ = p.parse_known_args(argv)
+    step = FilterStep(FilterConfig.from_dict(load_config(args.config, args.set).get("filter", {})))
+    for path in list_parquet(args.input):
+        fs, fpath = resolve(path)
+        table = pq.read_table(fpath, filesystem=fs)
+        ids = pc.struct_field(table.column("general_metadata"), "id")
+        hit = table.filter(pc.equal(ids, args.explain))
+        if hit.num_rows:
+            print(f"file: {path}")
+            print(step.explain(from_batch(hit)[0]))
+            return 0
+    print(f"weft filter: document {args.explain} not found in {args.input}")
+    return 1
+
+
+def main(argv=None) -> int:
+    argv = list(argv or [])
+    if "--explain" in argv:
+        return explain(argv)
+    return FilterJob().main(argv)
+
+
+if __name__ == "__main__":
+    run_job(FilterJob())

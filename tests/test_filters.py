@@ -1,0 +1,196 @@
+"""Text filters: rules on real fixtures, adversarial text, per-language behaviour, alignment and accounting."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.document import Document, from_batch, to_batch
+from engine.stats import StageStats
+from filters import gopher
+from filters.pipeline import FilterStep, filter_batches, score_text
+from filters.rules import FilterConfig
+from filters.safety import OptOut, UrlBlocklist
+from filters.text import TextStats, tokenize
+from schemas.omnicorpus import SCORE_NAMES
+from schemas.validate import validate_table
+
+DATA = Path(__file__).resolve().parent / "data" / "text"
+
+
+@pytest.fixture(scope="module")
+def step() -> FilterStep:
+    s = FilterStep()
+    s.setup()
+    return s
+
+
+def _doc(text: str, doc_id: str = "d", url: str | None = "https://example.org/a") -> Document:
+    d = Document(id=doc_id, url=url)
+    for p in text.split("\n\n"):
+        d.add_text(p)
+    return d
+
+
+def test_real_fixtures_high_kept_low_dropped(step):
+    # one paragraph per line, as the extractor emits a page's blocks
+    high = step.process(_doc((DATA / "cs336" / "high_quality_wiki_reference.txt").read_text().replace("\n", "\n\n")))
+    low = step.process(_doc((DATA / "cs336" / "low_quality_cc.txt").read_text().replace("\n", "\n\n")))
+    assert high.kept, high.reason
+    assert not low.kept and low.reason
+    assert high.doc.meta["language"] == "en" and high.doc.meta["language_score"] > 0.5
+    # scores are kept for both, so thresholds can be retuned later
+    assert set(SCORE_NAMES) <= set(high.doc.scores) and set(SCORE_NAMES) <= set(low.doc.scores)
+    assert low.doc.meta["filter_reason"] == low.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "a" * 200_000, "😀🎉🔥" * 500, "Hello мир 世界 مرحبا नमस्ते " * 50, ("word " * 2_000_000)],
+    ids=["empty", "one-huge-line", "only-emoji", "mixed-scripts", "10MB-one-word"],
+)
+def test_adversarial_text_is_scored_not_crashed(step, text):
+    out = step.process(_doc(text))
+    assert set(out.doc.scores) >= set(SCORE_NAMES)
+    if not text:
+        assert not out.kept
+    if text.startswith("word "):
+        # one word repeated: the repetition rules must catch it
+        assert not out.kept and out.reason.startswith("gopher_")
+        assert out.doc.scores["gopher_top_2gram_frac"] > 0.9
+
+
+def _dup_ngram_reference(words: list[str], n: int) -> int:
+    seen, total, i = set(), 0, 0
+    while i < len(words) - n + 1:
+        gram = tuple(words[i:i + n])
+        if gram in seen:
+            total += sum(map(len, gram))
+            i += n
+        else:
+            seen.add(gram)
+            i += 1
+    return total
+
+
+def test_duplicated_ngram_chars_match_the_sequential_definition():
+    text = (DATA / "cs336" / "low_quality_cc.txt").read_text() * 3 + " one two three four five six " * 7
+    ts = TextStats(text, "en")
+    for n in gopher.DUP_NGRAMS:
+        assert gopher._duplicated_ngram_chars(ts, n) == _dup_ngram_reference(ts.words, n)
+
+
+def test_chinese_is_tokenised_per_character_and_not_punished_by_english_rules(step):
+    zh = (DATA / "lingua" / "zh.txt").read_text()
+    assert len(tokenize(zh, "zh")) > len(zh.split()) * 5
+    out = step.process(_doc(zh.replace("\n", "\n\n")))
+    assert out.doc.meta["language"] == "zh"
+    assert out.doc.scores["gopher_mean_word_length"] is None  # meaningless for characters
+    assert out.doc.scores["gopher_stop_words"] >= 2  # Chinese stop words exist and are found
+    assert out.reason != "c4_min_sentences"  # English-only rule
+
+
+@pytest.mark.parametrize("lang", ["de", "ru", "hi", "ar", "ja"])
+def test_non_english_sentences_keep_their_language(step, lang):
+    text = (DATA / "lingua" / f"{lang}.txt").read_text()
+    out = step.process(_doc(text.replace("\n", "\n\n")))
+    assert out.doc.meta["language"] == lang
+    assert out.reason not in {"gopher_stop_words", "c4_min_sentences"}, out.reason
+
+
+def test_paragraph_rules_edit_and_keep_alignment(step):
+    body = (DATA / "cs336" / "high_quality_wiki_reference.txt").read_text().split("\n\n")[:6]
+    d = Document(id="x", url="https://news.example.org/a")
+    d.add_text(body[0])
+    d.add_text("Sign in to read more")
+    d.add_image("https://img.example.org/1.jpg", alt="a photo")
+    d.add_text("Photo credit: Getty Images")
+    for p in body[1:]:
+        d.add_text(p)
+    d.add_text("ADVERTISEMENT SECTION HERE")
+    out = step.process(d)
+    assert "Sign in to read more" not in out.doc.texts
+    assert "Photo credit: Getty Images" not in out.doc.texts
+    assert "ADVERTISEMENT SECTION HERE" not in out.doc.texts
+    assert out.doc.images.count("https://img.example.org/1.jpg") == 1
+    assert len(out.doc.texts) == len(out.doc.images) == len(out.doc.image_meta)
+    assert out.doc.scores["omni_paragraphs_removed_frac"] > 0
+    validate_table(__import__("pyarrow").Table.from_batches([to_batch([out.doc])]))
+
+
+def test_safety_blocklist_and_optout():
+    bl = UrlBlocklist(["bad.example"], ["casino-bonus"])
+    assert bl.match("https://sub.bad.example/x") == "domain"
+    assert bl.match("https://ok.example/casino-bonus/1") == "substring"
+    assert bl.match("https://notbad.example/") is None
+    oo = OptOut(["optout.example", "https://gallery.example/private/"])
+    assert oo.matches("http://www.optout.example/page") and oo.matches("https://cdn.optout.example/i.jpg")
+    assert oo.matches("https://gallery.example/private/1.jpg")
+    assert not oo.matches("https://gallery.example/public/1.jpg")
+
+
+def test_optout_removes_documents_and_images(tmp_path):
+    (tmp_path / "optout.txt").write_text("optout.example\n")
+    raw = FilterConfig.load()
+    raw.safety = {**raw.safety, "optout": str(tmp_path / "optout.txt")}
+    s = FilterStep(raw)
+    assert s.process(_doc("text", url="https://optout.example/a")).reason == "optout"
+    d = _doc((DATA / "cs336" / "high_quality_wiki_reference.txt").read_text())
+    d.add_image("https://optout.example/img.jpg")
+    d.add_image("https://fine.example/img.jpg")
+    out = s.process(d)
+    assert "https://optout.example/img.jpg" not in out.doc.images and "https://fine.example/img.jpg" in out.doc.images
+
+
+def test_per_language_override_and_rule_order():
+    cfg = FilterConfig.from_dict({
+        "rules": {"a": {"score": "x", "min": 1}, "b": {"score": "y", "max": 0}},
+        "languages": {"de": {"a": {"min": None, "max": None}}},
+    })
+    from filters.rules import decide
+
+    assert decide({"x": 0, "y": 1}, cfg, "en") == (False, "a")  # first failing rule in config order
+    assert decide({"x": 0, "y": 1}, cfg, "de") == (False, "b")  # rule a switched off for German
+    assert decide({"x": None, "y": 0}, cfg, "en") == (True, None)  # null score never fails
+    with pytest.raises(ValueError):
+        FilterConfig.from_dict({"rules": {"a": {"score": "x"}}})
+
+
+def test_filter_batches_accounting_identity(step):
+    texts = [(DATA / "cs336" / n).read_text() for n in ("high_quality_wiki_reference.txt", "low_quality_cc.txt")]
+    docs = [_doc(t, f"d{i}") for i, t in enumerate(texts * 3 + ["", "😀"])]
+    stats = StageStats("filter")
+    kept, rejected = [], []
+    for k, r in filter_batches([to_batch(docs[:4]), to_batch(docs[4:])], None, stats, step):
+        kept += from_batch(k)
+        rejected += from_batch(r)
+    stats.check()
+    assert stats.records_in == len(docs) == len(kept) + len(rejected)
+    assert stats.kept == len(kept) and stats.dropped_total == len(rejected)
+    assert all(d.meta["filter_reason"] for d in rejected) and not any(d.meta.get("filter_reason") for d in kept)
+    assert all(d.scores.get("gopher_words") is not None for d in kept + rejected)  # scores survive Parquet
+    assert sum(stats.by["dropped_by_language"].values()) == len(rejected)
+
+
+def test_score_text_covers_every_schema_score():
+    scores, _ = score_text("Some text.", "en")
+    doc_level = {"lang_score", "omni_paragraphs_removed_frac", "omni_words_per_image", "omni_mean_paragraph_words"}
+    assert set(scores) | doc_level == set(SCORE_NAMES)
+
+
+def test_score_cli(tmp_path, capsys):
+    from jobs.score import main
+
+    src = tmp_path / "in.jsonl"
+    high = (DATA / "cs336" / "high_quality_wiki_reference.txt").read_text()
+    src.write_text("\n".join([json.dumps({"id": "hq", "text": high, "url": "https://a.example/x"}),
+                              "not json", json.dumps({"id": "nt"})]) + "\n")
+    out = tmp_path / "out.jsonl"
+    assert main(["--input", str(src), "--output", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 3
+    assert rows[0]["keep"] is True and rows[0]["language"] == "en" and set(rows[0]["scores"]) == set(SCORE_NAMES)
+    assert "error" in rows[1] and "error" in rows[2]
+    assert main(["--input", str(src), "--explain", "hq"]) == 0
+    assert "gopher_min_words" in capsys.readouterr().out
