@@ -22,7 +22,7 @@ from typing import Callable, Iterator
 import pyarrow as pa
 
 from engine.config import load_config
-from engine.output import join, resolve
+from engine.output import AtomicParquetWriter, ParquetOptions, join, resolve
 from engine.stats import StageStats
 
 
@@ -116,6 +116,54 @@ class _TaskRunner:
                                   json.dumps({"input": path, "stats": json.loads(payload)}))
                 out.append(payload)
             yield pa.RecordBatch.from_pydict({"path": paths, "stats": out})
+
+
+class FileOutputs:
+    """The Parquet files one task writes for one input file: one per (table, partition), opened lazily and
+    committed together, so a failed input leaves nothing behind and its progress record is never written."""
+
+    def __init__(self, output: str, stem: str, options: ParquetOptions):
+        self.output, self.stem, self.options = output, stem, options
+        self.writers: dict[tuple, AtomicParquetWriter] = {}
+
+    def write(self, table: str, partitions: tuple[tuple[str, str], ...], data, schema, validate: bool = True):
+        key = (table, partitions)
+        if key not in self.writers:
+            parts = [f"{k}={v or 'unknown'}" for k, v in partitions]
+            uri = join(self.output, table, *parts, f"{self.stem}.parquet")
+            self.writers[key] = AtomicParquetWriter(uri, schema, self.options, validate=validate)
+        self.writers[key].write(data)
+
+    def commit(self) -> None:
+        for writer in self.writers.values():
+            writer.close()
+
+    def abort(self) -> None:
+        for writer in self.writers.values():
+            writer.abort()
+
+
+def fail_file(stats: StageStats, exc: BaseException) -> None:
+    """A task could not finish its input file. Nothing of it was committed, so every record read from it is
+    accounted as failed (with the error's type), and the file itself is counted in files_failed."""
+    reason = type(exc).__name__
+    stats.files_failed[f"error:{reason}"] += 1
+    unwritten = stats.records_in - stats.failed_total
+    stats.kept = 0
+    stats.dropped.clear()
+    stats.by.clear()
+    if unwritten:
+        stats.fail(f"file_error:{reason}", unwritten)
+
+
+def parquet_options(config: dict) -> ParquetOptions:
+    out = config.get("output", {})
+    defaults = ParquetOptions()
+    return ParquetOptions(
+        compression=out.get("compression", defaults.compression),
+        compression_level=out.get("compression_level", defaults.compression_level),
+        row_group_rows=out.get("row_group_rows", defaults.row_group_rows),
+    )
 
 
 def progress_key(path: str) -> str:

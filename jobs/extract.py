@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from engine.document import to_batch
 from engine.ingest import ImageRecord, IngestConfig, warc_to_documents
-from engine.output import AtomicParquetWriter, ParquetOptions, join
+from engine.output import ParquetOptions
 from engine.stats import StageStats
-from jobs.base import FileJob, output_name, run_job
+from jobs.base import FileJob, FileOutputs, fail_file, output_name, parquet_options, run_job
 from schemas.omnicorpus import arrow_schema, warc_images_schema
 
 
@@ -36,27 +36,21 @@ class ExtractTask:
         from engine.warc import WarcOpenError
 
         stats = StageStats("extract")
-        name = output_name(path)
+        outputs = FileOutputs(self.output, output_name(path), self.parquet)
         warc_filename = path.rstrip("/").rsplit("/", 1)[-1]
+        docs: list = []
         images: list[ImageRecord] = []
-        docs, writers = [], {}
-
-        def writer_for(table: str, crawl: str | None, schema, validate: bool) -> AtomicParquetWriter:
-            key = (table, crawl)
-            if key not in writers:
-                uri = join(self.output, table, f"crawl={crawl or 'unknown'}", f"{name}.parquet")
-                writers[key] = AtomicParquetWriter(uri, schema, self.parquet, validate=validate)
-            return writers[key]
 
         def flush_docs():
             if docs:
-                writer_for("extract", docs[0].meta.get("crawl_id"), arrow_schema(), True).write(to_batch(docs))
+                crawl = (("crawl", docs[0].meta.get("crawl_id")),)
+                outputs.write("extract", crawl, to_batch(docs), arrow_schema())
                 docs.clear()
 
         def flush_images():
             if images:
                 batch = pa.RecordBatch.from_pylist([i.to_row() for i in images], schema=warc_images_schema())
-                writer_for("warc_images", images[0].crawl_id, warc_images_schema(), False).write(batch)
+                outputs.write("warc_images", (("crawl", images[0].crawl_id),), batch, warc_images_schema(), False)
                 images.clear()
 
         def on_image(img: ImageRecord):
@@ -72,24 +66,14 @@ class ExtractTask:
                         flush_docs()
                 flush_docs()
                 flush_images()
-                for writer in writers.values():
-                    writer.close()
+                outputs.commit()
                 stats.files["done"] += 1
-            except WarcOpenError as e:
-                for writer in writers.values():
-                    writer.abort()
+            except WarcOpenError as e:  # nothing was read: the file is failed with its reason
+                outputs.abort()
                 stats.files_failed[f"open:{e.reason}"] += 1
             except Exception as e:  # a library bug must not kill the job: the file is counted as failed
-                for writer in writers.values():
-                    writer.abort()
-                stats.files_failed[f"error:{type(e).__name__}"] += 1
-                # records counted in so far cannot be written: account for them as failed
-                lost = stats.records_in - stats.kept - stats.dropped_total - stats.failed_total
-                if lost:
-                    stats.fail(f"file_error:{type(e).__name__}", lost)
-                if stats.kept:
-                    stats.fail(f"file_error:{type(e).__name__}", stats.kept)
-                    stats.kept = 0
+                outputs.abort()
+                fail_file(stats, e)
         return stats
 
 
@@ -136,13 +120,7 @@ def make_extract_task(output: str, config: dict) -> ExtractTask:
         extract=ExtractConfig(**cfg.get("html", {})),
         crawl_id=cfg.get("crawl_id"),
     )
-    out = config.get("output", {})
-    parquet = ParquetOptions(
-        compression=out.get("compression", "zstd"),
-        compression_level=out.get("compression_level", 3),
-        row_group_rows=out.get("row_group_rows", 8192),
-    )
-    return ExtractTask(output, ingest, parquet, cfg.get("batch_rows", 1000))
+    return ExtractTask(output, ingest, parquet_options(config), cfg.get("batch_rows", 1000))
 
 
 def main(argv=None) -> int:
