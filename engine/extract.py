@@ -47,6 +47,7 @@ class ExtractConfig:
     timeout_s: float = 5.0
     min_paragraph_chars: int = 1  # drop shorter text blocks (after whitespace normalisation)
     max_tiny_image_px: int = 2  # <img> with width or height attribute <= this is a tracking pixel
+    min_image_px: int = 50  # <img> declaring width and height both below this is an icon or avatar
     # HTML tree builders get quadratic on very deep nesting (lexbor: 0.1 s at 10k levels, 14 s at 100k), and no
     # C parser can be interrupted, so deeper pages are refused before parsing
     max_depth: int = 5000
@@ -92,8 +93,12 @@ def nesting_depth(text: str, limit: int) -> int:
 def decode_html(html: str | bytes) -> str:
     if isinstance(html, str):
         return html
+    try:  # bytes that decode as UTF-8 are UTF-8 (the detector alone misreads pages with few non-ASCII bytes)
+        return html.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
     from resiliparse.parse.encoding import bytes_to_str, detect_encoding
-    return bytes_to_str(html, detect_encoding(html))
+    return bytes_to_str(html, detect_encoding(html, from_html_meta=True))
 
 
 def extract(html: str | bytes, url: str | None = None, *, config: ExtractConfig | None = None) -> Extracted:

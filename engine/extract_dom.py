@@ -17,7 +17,9 @@ from engine.extract_urls import choose_img_src, resolve
 # never content: removed before anything else
 _DROP = ("script, style, noscript, template, svg, canvas, iframe, object, embed, button, input, select, "
          "textarea, nav, link, meta, dialog, [hidden], [role=navigation], [role=banner], "
-         "[role=contentinfo], [role=complementary], [role=dialog], [role=alert]")
+         "[role=contentinfo], [role=complementary], [role=dialog], [role=alert], "
+         "[style*='display:none'], [style*='display: none'], [style*='visibility:hidden'], "
+         "[style*='visibility: hidden']")
 # page chrome: dropped unless it is inside the main container candidate (an <article>'s <header> holds the
 # title and lead image; a page-level <header> holds the site menu)
 _CHROME = "header, footer, aside"
@@ -39,7 +41,7 @@ _NEGATIVE = re.compile(
 # small inline metadata inside the article column: bylines, dates, share bars, tag lists, photo credits
 _META = re.compile(r"(?:^|[\s_-])(?:byline|author|authors|dateline|timestamp|date|time|published|updated|credit|"
                    r"credits|meta|tags|tag-list|share|sharing|social|print|related|read-more|readmore|"
-                   r"newsletter|promo|ad|ads|advert|advertisement|sponsored)(?:$|[\s_-])", re.I)
+                   r"newsletter|promo|ad|ads|advert|advertisement|sponsored|caption)(?:$|[\s_-])", re.I)
 
 _PARAGRAPHS = "p, pre, td, blockquote, li, dd, h2, h3, h4, div, section, article, main, font, span"
 _BLOCK = frozenset("p div section article main header footer aside h1 h2 h3 h4 h5 h6 ul ol dl table blockquote "
@@ -48,6 +50,13 @@ _LINE = frozenset("li tr dt dd br".split())
 _SKIP = frozenset("figcaption -comment script style noscript template svg head title iframe button select "
                   "textarea".split())
 _HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+# folders that hold site furniture, whatever the file type
+_FURNITURE_URL = re.compile(r"/(?:icons?|logos?|sprites?|avatars?|emoji|emoticons?|smilies|badges?|achievements?)/",
+                            re.I)
+# class/id of an image or its close ancestors that mark it as page furniture, never content
+_NOT_PICTURE = re.compile(r"author|avatar|byline|profile|gravatar|headshot|bio(?:graphy)?(?:$|[\s_-])|"
+                          r"user-?(?:info|pic|photo)|achievement|badge|logo|icon|emoji|smiley|share|social|"
+                          r"sponsor|advert", re.I)
 _ICON = re.compile(r"\.svg(?:$|\?)|/(?:icons?|logos?|sprites?|avatars?|emoji|emoticons?|smilies)/|"
                    r"(?:^|[/_-])(?:icon|logo|sprite|spacer|pixel|avatar)s?[._-]", re.I)
 
@@ -78,7 +87,9 @@ def _link_density(node, text_len: int | None = None) -> float:
 
 def _remove_unlikely(root) -> None:
     for node in root.css("[class], [id]"):
-        if node.tag in ("body", "html", "a", "article", "main"):
+        # layout tables carry ids like "makebanner" around the whole page: they and their cells are never
+        # judged by name (as in Readability)
+        if node.tag in ("body", "html", "a", "article", "main", "table", "tbody", "tr", "td", "th"):
             continue
         attrs = node.attributes
         hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
@@ -92,8 +103,10 @@ def _score_candidates(root) -> dict[int, list]:
     scores: dict[int, list] = {}  # mem_id -> [score, node]
     for node in root.css(_PARAGRAPHS):
         tag = node.tag
-        if tag in ("div", "section", "article", "main", "font", "span"):
-            text = node.text(deep=False)  # only its own text: a div used as a paragraph
+        if tag in ("div", "section", "article", "main", "font", "span") or (
+                tag == "td" and node.css_first("p, div, table") is not None):
+            # only its own text: a div used as a paragraph, a layout cell around the real paragraphs
+            text = node.text(deep=False)
         else:
             text = node.text(deep=True)
         text = " ".join(text.split())
@@ -147,6 +160,8 @@ def _keep_sibling(sibling, top_score: float, scores_cache: dict) -> bool:
         return False
     if tag in ("figure", "picture", "img"):
         return True
+    if _is_related_block(sibling):
+        return False
     text_len = _text_len(sibling)
     if tag == "p":
         ld = _link_density(sibling, text_len)
@@ -154,6 +169,32 @@ def _keep_sibling(sibling, top_score: float, scores_cache: dict) -> bool:
                                                  re.search(r"\.( |$)", sibling.text()) is not None)
     score = scores_cache.get(sibling.mem_id)
     return score is not None and score[0] >= max(10.0, top_score * 0.2)
+
+
+_RELATED = re.compile(r"related|recommend|similar|more-?stories|read-?next|also-?like|you-?may", re.I)
+
+
+def _is_related_block(node) -> bool:
+    """A sibling block announced as related/recommended posts by its own class or its heading's: on article
+    pages it holds other articles (post teasers that score like prose), not more of this one."""
+    heading = node.css_first("h1, h2, h3, h4, h5, h6")
+    for n in (node, heading):
+        if n is not None and _RELATED.search(f"{n.attributes.get('class') or ''} {n.attributes.get('id') or ''}"):
+            return True
+    return False
+
+
+def _remove_related_sections(root) -> None:
+    """A heading marked as related/recommended posts starts a teaser list that runs to the end of its
+    parent: the heading and everything after it there go (the teasers score like prose otherwise)."""
+    for heading in root.css("h1, h2, h3, h4, h5, h6"):
+        if not _RELATED.search(f"{heading.attributes.get('class') or ''} {heading.attributes.get('id') or ''}"):
+            continue
+        node = heading
+        while node is not None:
+            following = node.next
+            node.decompose()
+            node = following
 
 
 def _clean_conditionally(container) -> None:
@@ -166,6 +207,9 @@ def _clean_conditionally(container) -> None:
         if node.tag == "time" or _META.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
             if _text_len(node) < 200 and node.css_first("img, picture") is None:
                 node.decompose()
+    for node in container.css("p"):  # a paragraph that is one link: "Read more", a related headline
+        if node.css_first("img, picture") is None and _text_len(node) < 100 and _link_density(node) > 0.95:
+            node.decompose()
     for node in reversed(container.css("div, section, ul, ol, table, form, aside, header, footer")):
         if node.mem_id == container.mem_id:
             continue
@@ -187,11 +231,24 @@ def _clean_conditionally(container) -> None:
 
 
 def _keep_image(img, cfg: ExtractConfig) -> bool:
+    """Not a tracking pixel, icon, avatar or logo: by declared size and by the image's and its close
+    ancestors' class/id (author boxes, profile cards, share bars, badges)."""
     attrs = img.attributes
+    dims = []
     for dim in ("width", "height"):
         value = (attrs.get(dim) or "").strip().removesuffix("px")
-        if value.isdigit() and int(value) <= cfg.max_tiny_image_px:
+        if value.isdigit():
+            if int(value) <= cfg.max_tiny_image_px:
+                return False
+            dims.append(int(value))
+    if len(dims) == 2 and max(dims) < cfg.min_image_px:
+        return False
+    node, level = img, 0
+    while node is not None and level < 4:
+        a = node.attributes
+        if _NOT_PICTURE.search(f"{a.get('class') or ''} {a.get('id') or ''}"):
             return False
+        node, level = node.parent, level + 1
     return True
 
 
@@ -212,6 +269,8 @@ def _image(node, w: BlockWriter, base: str | None, cfg: ExtractConfig) -> None:
     url = resolve(choose_img_src(attrs, sources), base)
     if url and _ICON.search(url) and url.lower().split("?")[0].endswith(".svg"):
         return  # vector icons are never picture content
+    if url and _FURNITURE_URL.search(url.split("?")[0]):
+        return
     w.image(url, attrs.get("alt") or attrs.get("title") or _figure_caption(img))
 
 
@@ -311,6 +370,7 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget):
         return tree.root, []
     for node in body.css(_DROP):
         node.decompose()
+    _remove_related_sections(body)
     if strip_unlikely:
         _remove_unlikely(body)
     budget.check("clean")
@@ -370,6 +430,7 @@ def extract_with_dom(text: str, url: str | None, config: ExtractConfig, budget: 
 
 
 _SENTENCE_END = re.compile(r"[.!?:;。！？」』\"”)]\s*$")
+_LEAD_IN = re.compile(r"(?:\.\.\.|…|:|：)\s*$")
 
 
 def _tidy(out: Extracted) -> Extracted:
@@ -386,7 +447,8 @@ def _tidy(out: Extracted) -> Extracted:
 
     def is_stub(i: int) -> bool:
         t = out.texts[i]
-        return t is not None and len(t) < 40 and not _SENTENCE_END.search(t)
+        # a lead-in ("You may also like...", "Related:") whose list was removed is a stub too
+        return t is not None and len(t) < 40 and (not _SENTENCE_END.search(t) or _LEAD_IN.search(t) is not None)
 
     text_idx = [i for i in keep if out.texts[i] is not None]
     drop = set()
