@@ -8,7 +8,7 @@ DEMO_WARCS := tests/data/warc/resiliparse/warcfile.warc.gz \
               tests/data/warc/ukwa/flashfrozen-jwat-recompressed.warc.gz \
               tests/data/warc/node-warc/books.toscrape.warc
 
-.PHONY: demo test bench bench-extract bench-filters bench-dedup bench-warc java venv clean
+.PHONY: demo test bench bench-extract bench-filters bench-dedup bench-warc java venv airflow-venv clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,10 +23,14 @@ venv: $(STAMP)
 java:
 	@infra/scripts/check_java.sh
 
+# Airflow pins its own dependencies, so it lives in .venv-airflow; the DAG calls the weft CLI and never imports weft.
+airflow-venv:
+	@PYTHON=$(PYTHON) infra/scripts/airflow_venv.sh
+
 demo: venv java
 	$(PY) -m jobs.demo --output $(OUT) --input $(DEMO_WARCS)
 
-test: venv java
+test: venv java airflow-venv
 	$(PY) -m pytest -q
 
 bench: bench-warc bench-extract bench-filters bench-dedup
