@@ -19,13 +19,23 @@ class SchemaError(ValueError):
     """A table or file violates the document schema; the message lists every violation found."""
 
 
+def _loose(t: pa.DataType) -> pa.DataType:
+    """The type with every nested field nullable and without field metadata. Writers differ in the nullability
+    they declare (Spark marks computed struct fields NOT NULL); readers do not care, so neither do we."""
+    if pa.types.is_struct(t):
+        return pa.struct([pa.field(f.name, _loose(f.type)) for f in t])
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return pa.list_(_loose(t.value_type))
+    return t
+
+
 def _same_types(actual: pa.Schema, expected: pa.Schema) -> list[str]:
     errors = []
     for field in expected:
         idx = actual.get_field_index(field.name)
         if idx < 0:
             errors.append(f"missing column {field.name}")
-        elif not actual.field(idx).type.equals(field.type, check_metadata=False):
+        elif not _loose(actual.field(idx).type).equals(_loose(field.type)):
             errors.append(f"column {field.name}: type {actual.field(idx).type} != {field.type}")
     extra = set(actual.names) - set(expected.names)
     if extra:

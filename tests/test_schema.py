@@ -117,3 +117,16 @@ def test_hf_datasets_reads_output_as_is(written_file, tmp_path):
     row = ds[0]
     # OBELICS-style consumers zip texts and images: exactly one of them per position
     assert all((t is None) != (i is None) for t, i in zip(row["texts"], row["images"]))
+
+
+def test_validator_ignores_declared_nullability_but_not_types():
+    table = _table(_docs())
+    gm_type = table.schema.field("general_metadata").type
+    # Spark declares computed struct fields NOT NULL: same data, stricter declaration -> still valid
+    strict = pa.struct([pa.field(f.name, f.type, nullable=(f.name != "id")) for f in gm_type])
+    cast = table.set_column(0, "general_metadata", table["general_metadata"].cast(strict))
+    assert table_errors(cast) == []
+    # a different type is an error
+    wrong = pa.struct([pa.field(f.name, pa.int64() if f.name == "num_texts" else f.type) for f in gm_type])
+    bad = table.set_column(0, "general_metadata", table["general_metadata"].cast(wrong))
+    assert any("general_metadata" in e for e in table_errors(bad))
