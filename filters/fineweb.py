@@ -21,13 +21,7 @@ def score(ts: TextStats) -> dict[str, float | None]:
         return {k: None for k in ("fineweb_line_punct_ratio", "fineweb_short_line_ratio",
                                   "fineweb_char_dup_ratio", "fineweb_newline_ratio")}
     n = len(lines)
-    seen: set[str] = set()
-    dup_chars = 0
-    for line in lines:
-        if line in seen:
-            dup_chars += len(line)
-        else:
-            seen.add(line)
+    dup_chars = sum(map(len, lines)) - sum(map(len, dict.fromkeys(lines)))  # all but first occurrences
     chars = len(ts.text) - ts.text.count("\n")
     words = len(ts.words)
     return {

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from itertools import filterfalse
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +24,11 @@ import numpy as np
 from filters.rules import decide_family
 from filters.text import TextStats, is_cjk_language
 
+_HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
+
 FAMILY = "gopher"
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
 _LINE_BREAK = re.compile(r"\n+")
-_NO_LETTER = re.compile(r"[\W\d_]*")  # a token without any letter
 TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 
@@ -35,6 +37,11 @@ DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 def stop_words() -> dict[str, frozenset[str]]:
     data = json.loads((Path(__file__).parent / "data" / "stopwords.json").read_text(encoding="utf-8"))
     return {lang: frozenset(words) for lang, words in data.items()}
+
+
+@lru_cache(maxsize=1 << 16)
+def _has_letter(token: str) -> bool:
+    return any(c.isalpha() for c in token)
 
 
 def quality_scores(ts: TextStats) -> dict[str, float | None]:
@@ -53,8 +60,9 @@ def quality_scores(ts: TextStats) -> dict[str, float | None]:
     stripped_left = [line.lstrip() for line in lines]
     scores["gopher_bullet_lines_ratio"] = sum(s.startswith(("•", "-")) for s in stripped_left) / len(lines)
     scores["gopher_ellipsis_lines_ratio"] = sum(line.rstrip().endswith(("...", "…")) for line in lines) / len(lines)
-    # str.isalpha() settles most tokens at C speed; only the rest need the per-character look.
-    no_alpha = sum(1 for w in words if not w.isalpha() and _NO_LETTER.fullmatch(w))
+    # str.isalpha() settles most tokens at C speed; only the rest need the per-character look (cached).
+    not_alpha = list(filterfalse(str.isalpha, words))
+    no_alpha = len(not_alpha) - sum(map(_has_letter, not_alpha))
     scores["gopher_alpha_words_ratio"] = (n - no_alpha) / n if n else None
     stops = stop_words().get((ts.language or "en").split("_")[0])
     scores["gopher_stop_words"] = float(len(stops.intersection(ts.words_lower))) if stops else None
@@ -62,57 +70,84 @@ def quality_scores(ts: TextStats) -> dict[str, float | None]:
 
 
 def _duplicates(items: list[str]) -> tuple[int, int]:
-    """(repeated elements, their characters), counting every occurrence after the first."""
-    seen: set[str] = set()
-    dup_n = dup_chars = 0
-    for item in items:
-        if item in seen:
-            dup_n += 1
-            dup_chars += len(item)
-        else:
-            seen.add(item)
-    return dup_n, dup_chars
+    """(repeated elements, their characters), counting every occurrence after the first: everything minus the
+    first occurrences (dict.fromkeys keeps those, at C speed)."""
+    first = dict.fromkeys(items)
+    return len(items) - len(first), sum(map(len, items)) - sum(map(len, first))
 
 
-def _top_ngram_chars(ts: TextStats, n: int) -> int:
-    """Characters covered by the most frequent n-gram (words joined by spaces) times its count; ties go to the
-    n-gram seen first."""
-    hashes = ts.ngram_hashes(n)
-    if len(hashes) == 0:
+def _repeats(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each hash: an id shared by equal hashes, and whether that hash occurs more than once (one sort)."""
+    order = np.argsort(hashes, kind="stable")
+    sorted_h = hashes[order]
+    new_run = np.empty(len(hashes), dtype=bool)
+    new_run[:1] = True
+    np.not_equal(sorted_h[1:], sorted_h[:-1], out=new_run[1:])
+    run_id = np.cumsum(new_run) - 1
+    run_start = np.flatnonzero(new_run)
+    run_len = np.diff(np.append(run_start, len(hashes)))
+    ids = np.empty(len(hashes), dtype=np.int64)
+    ids[order] = run_id
+    return ids, run_len[ids] > 1
+
+
+def _scan_duplicates(positions: np.ndarray, ids: np.ndarray, lengths: np.ndarray, n: int) -> int:
+    """Gopher's sequential rule over the n-grams that occur more than once (the others never repeat): scanning
+    left to right, an n-gram seen before adds its characters and the scan jumps past it."""
+    if len(positions) == 0:
         return 0
-    _, first, counts = np.unique(hashes, return_index=True, return_counts=True)
-    best = counts.max()
-    if best == 1:
-        pos = 0
-    else:
-        pos = int(first[counts == best].min())
-    length = int(ts.ngram_char_lengths(n)[pos]) + n - 1
-    return length * int(best)
-
-
-def _duplicated_ngram_chars(ts: TextStats, n: int) -> int:
-    """Characters in n-grams that repeat an earlier n-gram, scanning left to right and jumping over a repeat so
-    overlapping repeats are not counted twice (Gopher's 'duplicate n-gram character fraction')."""
-    hashes = ts.ngram_hashes(n)
-    if len(hashes) < 2:
-        return 0
-    _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
-    candidates = np.flatnonzero(counts[inverse] > 1)  # only n-grams that occur twice can ever repeat
-    if len(candidates) == 0:
-        return 0
-    lengths = ts.ngram_char_lengths(n)
-    seen: set[int] = set()
+    seen = bytearray(int(ids.max()) + 1)
     total, next_free = 0, 0
-    for pos in candidates.tolist():
+    for pos, key, chars in zip(positions.tolist(), ids.tolist(), lengths[positions].tolist()):
         if pos < next_free:
             continue
-        key = int(inverse[pos])
-        if key in seen:
-            total += int(lengths[pos])
+        if seen[key]:
+            total += chars
             next_free = pos + n
         else:
-            seen.add(key)
+            seen[key] = 1
     return total
+
+
+def ngram_repetition(ts: TextStats) -> dict[int, int]:
+    """n -> characters: for n in TOP_NGRAMS, the most frequent n-gram's length (words joined by spaces) times its
+    count (ties: the n-gram seen first); for n in DUP_NGRAMS, characters in n-grams repeating an earlier one.
+
+    An (n+1)-gram can only occur twice where the n-grams at i and i+1 both do, so after one sort over all
+    2-grams each longer n only sorts the positions still repeating (few, on a normal page)."""
+    words = ts.word_hashes
+    lengths = ts.word_lengths
+    cum = np.concatenate(([0], np.cumsum(lengths)))
+    out = {n: 0 for n in TOP_NGRAMS + DUP_NGRAMS}
+    hashes = words
+    repeating = None  # over positions 0..len(hashes)-1: does the (n-1)-gram there occur more than once
+    for n in range(TOP_NGRAMS[0], DUP_NGRAMS[-1] + 1):
+        m = len(words) - n + 1
+        if m <= 0:
+            break
+        with np.errstate(over="ignore"):
+            hashes = hashes[:m] * _HASH_MUL + words[n - 1 : n - 1 + m]
+        positions = np.arange(m) if repeating is None else np.flatnonzero(repeating[:m] & repeating[1 : m + 1])
+        ids, repeat = _repeats(hashes[positions])
+        now = np.zeros(m, dtype=bool)
+        now[positions[repeat]] = True
+        if n in TOP_NGRAMS:
+            pos, count = 0, 1
+            if repeat.any():
+                counts = np.bincount(ids)
+                count = int(counts.max())
+                pos = int(positions[np.flatnonzero(counts[ids] == count)[0]])
+            out[n] = (int(cum[pos + n] - cum[pos]) + n - 1) * count
+        else:
+            keep = repeat
+            out[n] = _scan_duplicates(positions[keep], ids[keep], cum[n : n + m] - cum[:m], n)
+        if not now.any():  # nothing repeats at this n, so no longer n-gram repeats either:
+            for k in TOP_NGRAMS:  # the top longer n-gram is the first one, once
+                if n < k <= len(words):
+                    out[k] = int(cum[k]) + k - 1
+            break
+        repeating = now
+    return out
 
 
 def repetition_scores(ts: TextStats) -> dict[str, float | None]:
@@ -131,15 +166,11 @@ def repetition_scores(ts: TextStats) -> dict[str, float | None]:
     dup_n, dup_chars = _duplicates(lines)
     scores["gopher_dup_line_frac"] = dup_n / len(lines)
     scores["gopher_dup_line_char_frac"] = dup_chars / size
+    chars = ngram_repetition(ts)
     for n in TOP_NGRAMS:
-        scores[f"gopher_top_{n}gram_frac"] = _top_ngram_chars(ts, n) / size
+        scores[f"gopher_top_{n}gram_frac"] = chars[n] / size
     for n in DUP_NGRAMS:
-        chars = _duplicated_ngram_chars(ts, n)
-        scores[f"gopher_dup_{n}gram_frac"] = chars / size
-        if chars == 0:  # no repeated n-gram means no repeated longer n-gram either
-            for m in DUP_NGRAMS[DUP_NGRAMS.index(n) + 1:]:
-                scores[f"gopher_dup_{m}gram_frac"] = 0.0
-            break
+        scores[f"gopher_dup_{n}gram_frac"] = chars[n] / size
     return scores
 
 

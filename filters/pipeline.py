@@ -44,7 +44,7 @@ class FilterStep(Step):
         self.cfg = cfg or FilterConfig.load()
         lid = self.cfg.langid
         self.langid = LanguageIdentifier(
-            str(self.cfg.resolve(lid.get("model"))) if lid.get("model") else None, int(lid.get("max_chars", 100_000))
+            str(self.cfg.resolve(lid.get("model"))) if lid.get("model") else None, int(lid.get("max_chars", 5_000))
         )
         self.keep_languages = frozenset(lid.get("keep") or ())
         self.min_lang_score = float(lid.get("min_score") or 0.0)

@@ -4,7 +4,7 @@
 
 Documents: main text extracted with trafilatura from every HTML response in ../shared/data/warc/* (or the
 Parquet of a previous `weft extract` with --extract-dir), plus ../shared/data/text/ (cs336 fixtures, dolma CC
-documents). Skips cleanly when ../shared/data is absent.
+documents), without repeated texts. Skips cleanly when ../shared/data is absent.
 
 Peer: datatrove's GopherQualityFilter, GopherRepetitionFilter, C4QualityFilter and FineWebQualityFilter with
 their defaults, run in the separate venv .venv-datatrove (python3 -m venv .venv-datatrove &&
@@ -14,8 +14,10 @@ for English, the language datatrove's filters assume.
 
 Speed: CPU seconds per pass over all documents, median over repeats, for (a) weft's four families,
 (b) datatrove's four filters (in its process), (c) weft's whole FilterStep (language ID + OmniCorpus paragraph
-rules + every family + safety). Reported as docs/s per core and the ratio weft/datatrove, next to OmniCorpus's
-published 109 docs per CPU-second for its preliminary text filters.
+rules on one paragraph per line + every family + safety), each pass starting with an empty tokeniser cache
+(a fresh worker; the warm-cache rate is printed too), and (c) again on the documents of <= 50k characters.
+Reported as docs/s per core and the ratio weft/datatrove, next to OmniCorpus's published 109 docs per
+CPU-second for its preliminary text filters.
 """
 from __future__ import annotations
 
@@ -23,18 +25,21 @@ import argparse
 import gzip
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT / ".." / "shared" / "data"
 PEER_VENV = ROOT / ".venv-datatrove"
 FAMILIES = ("gopher_quality", "gopher_repetition", "c4", "fineweb")
-OMNICORPUS_DOCS_PER_CPU_S = 109.0  # OmniCorpus (arXiv:2406.08418), preliminary text filtering rate
+OMNICORPUS_DOCS_PER_CPU_S = 109.0
+TYPICAL_CHARS = 50_000  # a few fixture pages are 100-190k characters of link lists; reported apart as well  # OmniCorpus (arXiv:2406.08418), preliminary text filtering rate
 
 PEER_SCRIPT = r'''
 import json, sys, time, statistics
@@ -65,29 +70,61 @@ json.dump({"decisions": decisions, "cpu_s": times}, open(sys.argv[2], "w"))
 '''
 
 
-def html_documents() -> list[dict]:
-    """trafilatura main text of every HTML response in the shared fixture WARCs."""
-    import trafilatura
-    from warcio.archiveiterator import ArchiveIterator
+# Early Common Crawl ARC v1 (copycat small-sample-*.arc.gz): whole-file gzip, then "URL IP date mime length"
+# lines, each followed by an HTTP response. Neither FastWARC nor warcio reads the dialect, and the lengths are
+# not always exact, so records are cut at the next header line.
+_CC_ARC_HEADER = re.compile(rb"\n(\S+://\S+) \S+ \d{14} (\S+) \d+\n")
 
-    docs = []
-    for path in sorted((SHARED / "warc").glob("*/*")):
-        if not path.name.endswith((".warc", ".warc.gz", ".arc", ".arc.gz")):
+
+def _cc_arc_pages(path: Path) -> Iterator[tuple[str, bytes, str | None]]:
+    data = gzip.open(path).read()
+    heads = list(_CC_ARC_HEADER.finditer(data))
+    for m, nxt in zip(heads, heads[1:] + [None]):
+        if b"html" not in m.group(2):
             continue
-        try:
-            with open(path, "rb") as f:
-                for rec in ArchiveIterator(f, arc2warc=True):
-                    if rec.rec_type != "response" or not rec.http_headers:
-                        continue
-                    if "html" not in (rec.http_headers.get_header("Content-Type") or ""):
-                        continue
-                    html = rec.content_stream().read()
-                    text = trafilatura.extract(html, include_comments=False) or ""
-                    if text.strip():
-                        url = rec.rec_headers.get_header("WARC-Target-URI")
-                        docs.append({"id": f"{path.name}#{len(docs)}", "url": url, "text": text})
-        except Exception as e:  # the fixtures include deliberately broken WARCs: keep what was read
-            print(f"  {path.name}: stopped at {type(e).__name__}", file=sys.stderr)
+        block = data[m.end(): nxt.start() if nxt else len(data)]
+        head, _, body = block.partition(b"\r\n\r\n")
+        ctype = re.search(rb"(?im)^content-type:(.*)$", head)
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gzip.decompress(body)
+            except (OSError, EOFError):
+                continue
+        yield m.group(1).decode("latin-1"), body, ctype and ctype.group(1).decode("latin-1").strip()
+
+
+def _warc_pages(path: Path) -> Iterator[tuple[str, bytes, str | None]]:
+    from engine.http import sniff_kind
+    from engine.warc import WarcOpenError, iter_records
+
+    try:
+        for rec in iter_records(str(path), record_types={"response"}):
+            if rec.payload and sniff_kind(rec.content_type, rec.payload) == "html":
+                yield rec.url or "", rec.payload, (rec.http_headers or {}).get("content-type")
+    except (WarcOpenError, OSError, ValueError) as e:  # a few fixtures are broken on purpose: keep what was read
+        print(f"  {path.name}: stopped at {type(e).__name__}", file=sys.stderr)
+
+
+def html_documents() -> list[dict]:
+    """trafilatura main text of every HTML response in the shared fixture WARCs/ARCs (weft's own WARC reader,
+    plus the early Common Crawl ARC dialect), without repeated texts (the same WARC ships gzip and lz4)."""
+    import trafilatura
+
+    from engine.http import decode_html
+
+    docs, seen = [], set()
+    for path in sorted((SHARED / "warc").glob("*/*")):
+        if path.name.startswith("small-sample-") and path.name.endswith(".arc.gz"):
+            pages = _cc_arc_pages(path)
+        elif path.name.endswith((".warc", ".warc.gz", ".arc", ".arc.gz", ".warc.lz4")):
+            pages = _warc_pages(path)
+        else:
+            continue
+        for url, payload, content_type in pages:
+            text = trafilatura.extract(decode_html(payload, content_type)[0], include_comments=False) or ""
+            if text.strip() and text not in seen:
+                seen.add(text)
+                docs.append({"id": f"{path.name}#{len(docs)}", "url": url, "text": text})
     return docs
 
 
@@ -142,9 +179,11 @@ def weft_family_decisions(texts: list[str], cfg) -> list[dict[str, tuple[bool, s
     return out
 
 
-def time_cpu(fn, repeats: int) -> list[float]:
+def time_cpu(fn, repeats: int, before=None) -> list[float]:
     times = []
     for _ in range(repeats):
+        if before:
+            before()
         t = time.process_time()
         fn()
         times.append(time.process_time() - t)
@@ -167,13 +206,14 @@ def main(argv=None) -> int:
               ".venv-datatrove/bin/pip install datatrove spacy regex)")
         return 0
 
-    cache = ROOT / ".bench" / "filter_docs.jsonl"
+    cache = ROOT / ".bench" / "filter_docs_v2.jsonl"
     if args.extract_dir:
         docs = extract_documents(args.extract_dir) + text_documents()
     elif cache.exists():
         docs = [json.loads(line) for line in cache.open(encoding="utf-8")]
     else:
-        docs = html_documents() + text_documents()
+        seen: set[str] = set()
+        docs = [d for d in html_documents() + text_documents() if not (d["text"] in seen or seen.add(d["text"]))]
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
     print(f"{len(docs)} documents, median {statistics.median(len(d['text']) for d in docs):.0f} chars")
@@ -214,34 +254,51 @@ def main(argv=None) -> int:
         for d, o in zip(docs, ours)) / len(docs)
 
     # -- speed -----------------------------------------------------------------------------------------------
+    from filters.tokens import tokenizer
+
+    def cold():  # every pass starts like a fresh worker: the tokeniser's chunk cache is empty
+        for table in ("en", "xx"):
+            tokenizer(table).clear_cache()
+
     def weft_rules():
         for t in texts:
             score_text(t, "en")
 
     step = FilterStep(cfg)
     step.setup()
+    # one paragraph per line, as `weft extract` emits a page's blocks (the paragraph rules run on each)
+    paragraphs = [[p for p in d["text"].split("\n")] for d in docs]
+    typical = [i for i, d in enumerate(docs) if len(d["text"]) <= TYPICAL_CHARS]
 
-    def weft_stage():
-        for d in docs:
-            doc = Document(id=d["id"], url=d["url"])
-            for para in d["text"].split("\n\n"):
+    def weft_stage(indices=range(len(docs))):
+        for i in indices:
+            doc = Document(id=docs[i]["id"], url=docs[i]["url"])
+            for para in paragraphs[i]:
                 doc.add_text(para)
             step.process(doc)
 
-    rules_t = time_cpu(weft_rules, args.repeats)
-    stage_t = time_cpu(weft_stage, args.repeats)
+    rules_t = time_cpu(weft_rules, args.repeats, cold)
+    stage_t = time_cpu(weft_stage, args.repeats, cold)
+    stage_warm_t = time_cpu(weft_stage, args.repeats)
+    typical_t = time_cpu(lambda: weft_stage(typical), args.repeats, cold)
     peer_t = peer["cpu_s"]
     n = len(docs)
     speed = {
         "weft_rules_docs_per_cpu_s": n / statistics.median(rules_t),
         "weft_stage_docs_per_cpu_s": n / statistics.median(stage_t),
+        "weft_stage_warm_cache_docs_per_cpu_s": n / statistics.median(stage_warm_t),
+        f"weft_stage_docs_le_{TYPICAL_CHARS}_chars_per_cpu_s": len(typical) / statistics.median(typical_t),
         "datatrove_rules_docs_per_cpu_s": n / statistics.median(peer_t),
     }
     speed["ratio_rules_weft_over_datatrove"] = speed["weft_rules_docs_per_cpu_s"] / speed["datatrove_rules_docs_per_cpu_s"]
     speed["ratio_stage_weft_over_datatrove_rules"] = speed["weft_stage_docs_per_cpu_s"] / speed["datatrove_rules_docs_per_cpu_s"]
     speed["ratio_stage_over_omnicorpus_109"] = speed["weft_stage_docs_per_cpu_s"] / OMNICORPUS_DOCS_PER_CPU_S
     report["speed"] = {k: round(v, 2) for k, v in speed.items()}
-    report["cpu_s"] = {"weft_rules": rules_t, "weft_stage": stage_t, "datatrove_rules": peer_t}
+    report["cpu_s"] = {"weft_rules": rules_t, "weft_stage": stage_t, "weft_stage_warm": stage_warm_t,
+                       "weft_stage_typical": typical_t, "datatrove_rules": peer_t}
+    lengths = sorted(len(d["text"]) for d in docs)
+    print(f"mean {sum(lengths) / n:.0f} chars; {len(typical)} documents of <= {TYPICAL_CHARS} chars "
+          f"(the rest are {', '.join(str(x) for x in lengths[len(typical):])} chars)")
 
     print("parity (share of documents with the same keep/drop decision):")
     for k, v in report["parity"].items():

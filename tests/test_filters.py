@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from filters.pipeline import FilterStep, filter_batches, score_text
 from filters.rules import FilterConfig
 from filters.safety import OptOut, UrlBlocklist
 from filters.text import TextStats, tokenize
+from filters.tokens import tokenizer
 from schemas.omnicorpus import SCORE_NAMES
 from schemas.validate import validate_table
 
@@ -74,11 +76,47 @@ def _dup_ngram_reference(words: list[str], n: int) -> int:
     return total
 
 
-def test_duplicated_ngram_chars_match_the_sequential_definition():
-    text = (DATA / "cs336" / "low_quality_cc.txt").read_text() * 3 + " one two three four five six " * 7
+def _top_ngram_reference(words: list[str], n: int) -> int:
+    grams = [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]
+    if not grams:
+        return 0
+    gram, count = Counter(grams).most_common(1)[0]  # ties: the n-gram seen first
+    return len(gram) * count
+
+
+@pytest.mark.parametrize("text", [
+    (DATA / "cs336" / "low_quality_cc.txt").read_text() * 3 + " one two three four five six " * 7,
+    (DATA / "cs336" / "high_quality_wiki_reference.txt").read_text(),
+    "a b a b a b c d", "x y z", "one", "a " * 40, "p q r s t u v w " * 3 + "p q",
+])
+def test_ngram_repetition_matches_the_sequential_definitions(text):
     ts = TextStats(text, "en")
+    chars = gopher.ngram_repetition(ts)
+    for n in gopher.TOP_NGRAMS:
+        assert chars[n] == _top_ngram_reference(ts.words, n), n
     for n in gopher.DUP_NGRAMS:
-        assert gopher._duplicated_ngram_chars(ts, n) == _dup_ngram_reference(ts.words, n)
+        assert chars[n] == _dup_ngram_reference(ts.words, n), n
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("I don't know, Mr. Smith (U.S.) said: it's 10km...",
+     ["I", "do", "n't", "know", ",", "Mr.", "Smith", "(", "U.S.", ")", "said", ":", "it", "'s", "10", "km", "..."]),
+    ("see https://example.org/a?b=c. or e-mail (x@y.com)!",
+     ["see", "https://example.org/a?b=c", ".", "or", "e", "-", "mail", "(", "x@y.com", ")", "!"]),
+    # "and/or" and the emoticon "):" are spaCy special cases
+    (">> **bold** and/or 3.5e-9 (c):", [">", ">", "*", "*", "bold", "*", "*", "and/or", "3.5e-9", "(", "c", "):"]),
+])
+def test_tokens_follow_spacy_rules(text, expected):
+    # expected = spaCy 3.8 (spacy.blank("en")) output, as datatrove's split_into_words returns it
+    assert tokenize(text, "en") == expected
+
+
+def test_token_cache_does_not_change_tokens():
+    text = (DATA / "cs336" / "low_quality_cc.txt").read_text()
+    tok = tokenizer("en")
+    tok.clear_cache()
+    first = tok(text)
+    assert tok(text) == first and len(first) > len(text.split())
 
 
 def test_chinese_is_tokenised_per_character_and_not_punished_by_english_rules(step):
