@@ -12,7 +12,7 @@ import re
 from engine.extract import Budget, ExtractConfig, Extracted
 from engine.extract_blocks import BlockWriter
 from engine.extract_meta import page_metadata
-from engine.extract_urls import choose_img_src, resolve
+from engine.extract_urls import choose_img_src, links_to_story, resolve
 
 # never content: removed before anything else
 _DROP = ("script, style, noscript, template, svg, canvas, iframe, object, embed, button, input, select, "
@@ -20,10 +20,6 @@ _DROP = ("script, style, noscript, template, svg, canvas, iframe, object, embed,
          "[role=contentinfo], [role=complementary], [role=dialog], [role=alert], "
          "[style*='display:none'], [style*='display: none'], [style*='visibility:hidden'], "
          "[style*='visibility: hidden']")
-# page chrome: dropped unless it is inside the main container candidate (an <article>'s <header> holds the
-# title and lead image; a page-level <header> holds the site menu)
-_CHROME = "header, footer, aside"
-
 # class/id hints (Readability's published lists, trimmed). UNLIKELY nodes are removed on the first pass;
 # a second pass keeps them (e.g. a forum thread whose posts are all "comment"s).
 _UNLIKELY = re.compile(
@@ -56,7 +52,7 @@ _FURNITURE_URL = re.compile(r"/(?:icons?|logos?|sprites?|avatars?|emoji|emoticon
 # class/id of an image or its close ancestors that mark it as page furniture, never content
 _NOT_PICTURE = re.compile(r"author|avatar|byline|profile|gravatar|headshot|bio(?:graphy)?(?:$|[\s_-])|"
                           r"user-?(?:info|pic|photo)|achievement|badge|logo|icon|emoji|smiley|share|social|"
-                          r"sponsor|advert", re.I)
+                          r"sponsor|advert|banner", re.I)
 _ICON = re.compile(r"\.svg(?:$|\?)|/(?:icons?|logos?|sprites?|avatars?|emoji|emoticons?|smilies)/|"
                    r"(?:^|[/_-])(?:icon|logo|sprite|spacer|pixel|avatar)s?[._-]", re.I)
 
@@ -93,8 +89,17 @@ def _remove_unlikely(root) -> None:
             continue
         attrs = node.attributes
         hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-        if _UNLIKELY.search(hint) and not _MAYBE.search(hint):
+        if _UNLIKELY.search(hint) and not _MAYBE.search(hint) and not _frames_article(node, hint):
             node.decompose()
+
+
+_DISCUSSION = re.compile(r"comment|repl|remark|disqus|discussion", re.I)
+
+
+def _frames_article(node, hint: str) -> bool:
+    """A header, menu or modal wrapper that holds an <article> is the story's frame (a story opened in an
+    overlay, a page-wide "site_header" div), not chrome; comment threads mark each comment as an <article>."""
+    return not _DISCUSSION.search(hint) and node.css_first("article") is not None
 
 
 def _score_candidates(root) -> dict[int, list]:
@@ -154,12 +159,14 @@ def _top_candidate(root):
     return best, best_score
 
 
-def _keep_sibling(sibling, top_score: float, scores_cache: dict) -> bool:
+def _keep_sibling(sibling, top_score: float, scores_cache: dict, after_top: bool) -> bool:
     tag = sibling.tag
     if tag in ("-text", "-comment") or tag in _SKIP:
         return False
     if tag in ("figure", "picture", "img"):
-        return True
+        # a figure beside the body blocks belongs to it, unless it is the page-wide banner above it
+        attrs = sibling.attributes
+        return after_top or not _HERO.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}")
     if _is_related_block(sibling):
         return False
     text_len = _text_len(sibling)
@@ -171,6 +178,7 @@ def _keep_sibling(sibling, top_score: float, scores_cache: dict) -> bool:
     return score is not None and score[0] >= max(10.0, top_score * 0.2)
 
 
+_HERO = re.compile(r"hero|masthead|banner|cover|header", re.I)
 _RELATED = re.compile(r"related|recommend|similar|more-?stories|read-?next|also-?like|you-?may", re.I)
 
 
@@ -274,6 +282,61 @@ def _image(node, w: BlockWriter, base: str | None, cfg: ExtractConfig) -> None:
     w.image(url, attrs.get("alt") or attrs.get("title") or _figure_caption(img))
 
 
+def _teaser_images(parts, base: str | None) -> set[int]:
+    """mem_ids of the images in `parts` that are teasers of other stories: an image inside a link to a story
+    URL, in one of a run of same-shaped sibling items that each hold a link, a picture and little text
+    (a "read next" box, a most-popular list). When such items carry most of the text, the page is itself a
+    listing and its teasers are its content: none are dropped then."""
+    runs: dict[tuple, list] = {}  # (parent, tag, class) -> the run's items, [] when not a run
+    found: list[tuple[int, tuple]] = []
+    for part in parts:
+        for img in part.css("img"):
+            key = _teaser_key(img, base, runs)
+            if key is not None:
+                found.append((img.mem_id, key))
+                if img.parent is not None and img.parent.tag == "picture":  # the walk meets the <picture>
+                    found.append((img.parent.mem_id, key))
+    if not found:
+        return set()
+    teaser_chars = sum(_text_len(item) for key in {k for _, k in found} for item in runs[key])
+    if teaser_chars >= 0.5 * sum(_text_len(p) for p in parts):
+        return set()
+    return {mem_id for mem_id, _ in found}
+
+
+def _teaser_key(img, base: str | None, runs: dict) -> tuple | None:
+    """The (parent, tag, class) of the teaser run holding `img`, when it sits in a link to a story URL."""
+    node, level = img.parent, 0
+    while node is not None and level < 5 and node.tag != "a":
+        node, level = node.parent, level + 1
+    if node is None or node.tag != "a":
+        return None
+    url = resolve(choose_img_src(img.attributes), base)
+    if not links_to_story(node.attributes.get("href"), url, base):
+        return None
+    for _ in range(6):
+        parent = node.parent
+        if parent is None or parent.tag in ("body", "html"):
+            return None
+        key = (parent.mem_id, node.tag, node.attributes.get("class"))
+        if key not in runs:
+            runs[key] = _teaser_run(parent, node.tag, node.attributes.get("class"))
+        if runs[key]:
+            return key
+        node = parent
+    return None
+
+
+def _teaser_run(parent, tag: str, cls: str | None) -> list:
+    """The children of `parent` with this tag and class that each hold a link, an image and under 600 chars
+    of text, when there are at least two of them (list items of other stories, not paragraphs of this one)."""
+    items = [child for child in parent.iter(include_text=False)
+             if child.tag == tag and child.attributes.get("class") == cls
+             and (tag == "a" or child.css_first("a[href]") is not None)
+             and child.css_first("img") is not None and _text_len(child) < 600]
+    return items if len(items) >= 2 else []
+
+
 def _figure_caption(img) -> str | None:
     """The <figcaption> of the image's <figure>: the caption travels with the image as its alt text (it is
     not body text: article-body references leave captions out)."""
@@ -286,35 +349,29 @@ def _figure_caption(img) -> str | None:
     return None
 
 
-def _render(scope, parts, w: BlockWriter, base: str | None, cfg: ExtractConfig, title: str | None) -> None:
-    """Walk `scope` in document order: inside the chosen `parts` keep text and images; elsewhere in the scope
-    (the article's header, figures beside the text column) keep only images that are not in link lists."""
-    part_ids = {n.mem_id for n in parts}
-    stack = [(scope, False, scope.mem_id in part_ids)]
+def _render(parts, w: BlockWriter, base: str | None, cfg: ExtractConfig, title: str | None) -> None:
+    """Walk the chosen `parts` in document order, keeping text and images where they stand. Images outside
+    them (page heroes, header art, teasers beside the column) are not the story's: references leave them out."""
+    teasers = _teaser_images(parts, base)
+    stack = [(p, False) for p in reversed(parts)]
     while stack:
-        node, closing, inside = stack.pop()
+        node, closing = stack.pop()
         tag = node.tag
         if closing:
-            if inside and (tag in _BLOCK or tag in _HEADINGS):
+            if tag in _BLOCK or tag in _HEADINGS:
                 w.flush()
-            elif inside and tag in _LINE:
+            elif tag in _LINE:
                 w.newline()
             continue
         if tag == "-text":
-            if inside:
-                w.text(node.text_content)
+            w.text(node.text_content)
             continue
         if tag in _SKIP:
             continue
         if tag == "img" or tag == "picture":
-            if inside or not _in_link_list(node):
+            if node.mem_id not in teasers:
                 _image(node, w, base, cfg)
             continue
-        if not inside:
-            inside = node.mem_id in part_ids
-            if not inside:
-                stack.extend((c, False, False) for c in reversed(list(node.iter(include_text=False))))
-                continue
         if tag == "br":
             w.newline()
             continue
@@ -333,41 +390,14 @@ def _render(scope, parts, w: BlockWriter, base: str | None, cfg: ExtractConfig, 
             w.newline()
         elif tag in ("td", "th") and w.line:
             w.text(" | ")
-        stack.append((node, True, True))
-        stack.extend((c, False, True) for c in reversed(list(node.iter(include_text=True))))
-
-
-def _in_link_list(img) -> bool:
-    """An image outside the text column that links to another page (teaser of a related story)."""
-    node, level = img.parent, 0
-    while node is not None and level < 4:
-        if node.tag == "a":
-            href = (node.attributes.get("href") or "").lower().split("?")[0]
-            return not href.endswith((".jpg", ".jpeg", ".png", ".gif", ".webp"))
-        if node.tag in ("li",):
-            return True
-        node, level = node.parent, level + 1
-    return False
-
-
-def _image_scope(top, parts_len: int):
-    """The article around the text column: its <article>/<main>, or the ancestors that add little text
-    (a header with the lead image, a figure column). Images there belong to the story too."""
-    scope, node = top, top.parent
-    while node is not None and node.tag not in ("body", "html"):
-        if _text_len(node) > parts_len * 1.25 + 300:
-            break
-        scope = node
-        if node.tag in ("article", "main"):
-            break
-        node = node.parent
-    return scope
+        stack.append((node, True))
+        stack.extend((c, False) for c in reversed(list(node.iter(include_text=True))))
 
 
 def _select_main(tree, strip_unlikely: bool, budget: Budget):
     body = tree.body
     if body is None:
-        return tree.root, []
+        return []
     for node in body.css(_DROP):
         node.decompose()
     _remove_related_sections(body)
@@ -377,22 +407,22 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget):
     top, top_score = _top_candidate(body)
     budget.check("score")
     if top is None:
-        return body, [body]
+        return [body]
     parent = top.parent
     if parent is None or top.tag == "body":
         parts = [top]
     else:
         scores = _score_candidates(parent)
-        parts = [c for c in parent.iter(include_text=False)
-                 if c.mem_id == top.mem_id or _keep_sibling(c, top_score, scores)]
-    # several parts: their parent is the scope; one part: the article around it
-    scope = parent if len(parts) > 1 else _image_scope(top, _text_len(top))
-    for node in body.css(_CHROME):
-        if not _inside(node, scope) and not _inside(scope, node):
-            node.decompose()
+        parts, after_top = [], False
+        for c in parent.iter(include_text=False):
+            if c.mem_id == top.mem_id:
+                after_top = True
+                parts.append(c)
+            elif _keep_sibling(c, top_score, scores, after_top):
+                parts.append(c)
     for part in parts:
         _clean_conditionally(part)
-    return scope, parts
+    return parts
 
 
 def _inside(node, container) -> bool:
@@ -416,9 +446,9 @@ def extract_with_dom(text: str, url: str | None, config: ExtractConfig, budget: 
             tree = LexborHTMLParser(text)
             budget.check("reparse")
         out = Extracted(title=meta.title, date=meta.date, html_lang=meta.lang)
-        scope, parts = _select_main(tree, strip_unlikely, budget)
+        parts = _select_main(tree, strip_unlikely, budget)
         w = BlockWriter(out, config.min_paragraph_chars)
-        _render(scope, parts, w, meta.base, config, meta.title)
+        _render(parts, w, meta.base, config, meta.title)
         w.flush()
         budget.check("render")
         chars = sum(len(t) for t in out.texts if t)

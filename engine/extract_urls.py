@@ -122,3 +122,33 @@ def normalise(url: str) -> str:
     if p.port and not (p.scheme == "http" and p.port == 80 or p.scheme == "https" and p.port == 443):
         host = f"{host}:{p.port}"
     return urlunsplit((p.scheme.lower(), host, p.path or "/", p.query, ""))
+
+
+_IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|bmp|tiff?|svg)$", re.I)
+_MEDIA_PAGE = re.compile(r"(?:^|/)(?:File|Image|Datei|Fichier|Archivo|Bestand|Plik):|[?&]attachment_id=|/attachment/",
+                         re.I)
+
+
+# a story URL: a dated path (/2019/04/) or a headline slug of three or more hyphenated words
+_STORY_PATH = re.compile(r"/(?:19|20)\d\d/[01]?\d/|(?:^|[/-])[a-z]{2,}-[a-z]{2,}-[a-z]{2,}(?:[-./]|$)", re.I)
+
+
+def links_to_story(href: str | None, img_url: str | None, base: str | None) -> bool:
+    """True when a link around an image leads to another article (a story URL), not to the picture itself:
+    not an image file, a wiki File: page or an attachment page, not the page itself, not a larger version of
+    the same picture (a URL sharing a long path segment with the image's)."""
+    target = resolve(href, base)
+    if not target:
+        return False
+    parts = urlsplit(target)
+    if _IMAGE_FILE.search(parts.path) or _MEDIA_PAGE.search(f"{parts.path}?{parts.query}"):
+        return False
+    if not _STORY_PATH.search(parts.path):
+        return False
+    if base and normalise(target) == normalise(base):
+        return False
+    if img_url:
+        segments = {seg.rsplit(".", 1)[0] for seg in urlsplit(img_url).path.split("/") if len(seg) >= 8}
+        if any(seg in parts.path for seg in segments):
+            return False
+    return True

@@ -19,7 +19,7 @@ def fixture_pages() -> list[tuple[str, bytes, str | None]]:
     truth = json.loads((DATA / "scrapinghub" / "ground-truth.json").read_text())
     for k, v in truth.items():
         pages.append((k, gzip.decompress((DATA / "scrapinghub" / f"{k}.html.gz").read_bytes()), v["url"]))
-    for d in sorted((DATA / "readability").iterdir()):
+    for d in sorted([*(DATA / "readability").iterdir(), *(DATA / "readability-images").iterdir()]):
         if d.is_dir():
             pages.append((d.name, gzip.decompress((d / "source.html.gz").read_bytes()), FAKEHOST))
     demo = DATA / "omnicorpus-demo"
@@ -142,3 +142,66 @@ def test_non_latin_pages_extract_like_english(name):
     common = sum((want & got).values())
     assert common / sum(want.values()) > 0.75 and common / sum(got.values()) > 0.75
     assert r.html_lang == json.loads((d / "expected-metadata.json").read_text()).get("lang") or r.html_lang is None
+
+
+# ------------------------------------------------------------------------- images that are not the story's
+def _readability_page(name: str) -> tuple[Extracted, list[set[str]], str]:
+    d = DATA / "readability-images" / name
+    d = d if d.is_dir() else DATA / "readability" / name
+    expected = (d / "expected.html").read_text()
+    html = gzip.decompress((d / "source.html.gz").read_bytes())
+    return extract(html, FAKEHOST), expected_images(expected), html.decode("utf-8", "replace")
+
+
+def _imgs_under(html: str, selector: str) -> set[str]:
+    """Every URL carried by the <img> elements under `selector` in the source page."""
+    from selectolax.lexbor import LexborHTMLParser
+    from engine.extract_urls import parse_srcset, resolve
+    urls = set()
+    for img in LexborHTMLParser(html).css(f"{selector} img"):
+        for name, value in img.attributes.items():
+            if value and (name == "src" or name.startswith("data-")):
+                candidates = [u for u, _ in parse_srcset(value)] if "srcset" in name else [value]
+                urls.update(normalise(u) for u in (resolve(c, FAKEHOST) for c in candidates) if u)
+    return urls
+
+
+@pytest.mark.parametrize("name,teaser_items", [
+    ("citylab-1", "li.c-article-most-popular__item"),  # "most popular" list inside the main column
+    ("lifehacker-working", ".referenced-item"),  # "read next" boxes between the paragraphs
+])
+def test_teaser_images_of_other_stories_are_dropped(name, teaser_items):
+    r, want, html = _readability_page(name)
+    got = {normalise(i) for i in r.images if i}
+    teasers = _imgs_under(html, teaser_items)
+    assert teasers, "the fixture has teaser images to drop"
+    assert not got & teasers
+    assert all(keys & got for keys in want), "every image of the story is kept"
+
+
+def test_listing_page_keeps_its_teasers():
+    """A page that is itself a list of stories: the teasers are its content (Readability keeps them)."""
+    r, want, _ = _readability_page("nytimes-5")
+    got = {normalise(i) for i in r.images if i}
+    assert sum(1 for keys in want if keys & got) >= 0.9 * len(want)
+
+
+@pytest.mark.parametrize("name,phrase", [
+    ("yahoo-2", "MOSCOW (AP)"),  # the story opens in a "modal" overlay above a stream of teasers
+    ("medicalnewstoday", "Neuroscience tells us"),  # the whole page sits in a div classed "site_header"
+])
+def test_story_inside_a_chrome_named_wrapper_is_found(name, phrase):
+    r, want, _ = _readability_page(name)
+    text = "\n".join(t for t in r.texts if t)
+    assert phrase in text
+    got = {normalise(i) for i in r.images if i}
+    assert len(got) == len(want) and all(keys & got for keys in want)
+
+
+@pytest.mark.parametrize("name", ["telegraph", "gitlab-blog", "yahoo-4", "yahoo-2"])
+def test_no_images_when_the_story_has_none(name):
+    """Lead/hero art above the body, a co-branding banner, a teaser stream: none is the story's picture."""
+    r, want, html = _readability_page(name)
+    assert not want and "<img" in html  # the reference has no image although the page has some
+    assert [i for i in r.images if i] == []
+    assert sum(len(t) for t in r.texts if t) > 500

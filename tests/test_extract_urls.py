@@ -1,6 +1,6 @@
 """Image URL choice and resolution: <base>, relative paths, srcset, lazy-load attributes, <picture>."""
 from engine.extract import extract
-from engine.extract_urls import best_srcset, choose_img_src, page_base, resolve
+from engine.extract_urls import best_srcset, choose_img_src, links_to_story, page_base, resolve
 
 
 def test_relative_and_base_resolution():
@@ -62,3 +62,21 @@ def test_non_content_images_are_dropped():
                  '<img src="/photos/real.jpg" width="640" alt="real">')
     r = extract(html, "https://ex.com/a/b.html")
     assert [i for i in r.images if i] == ["https://ex.com/photos/real.jpg"]
+
+
+def test_links_to_story_tells_teasers_from_picture_links():
+    page = "https://news.ex.com/2024/05/01/this-story.html"
+    img = "https://cdn.ex.com/photos/harbour-at-dawn_640.jpg"
+    # another article: a dated path or a headline slug
+    assert links_to_story("/2024/04/30/other-story.html", img, page)
+    assert links_to_story("https://news.ex.com/how-stores-manipulate-your-senses-1234", img, page)
+    # the picture itself, a larger version, its File:/attachment page, the page itself: not teasers
+    assert not links_to_story("https://cdn.ex.com/photos/harbour-at-dawn_1600.jpg", img, page)
+    assert not links_to_story("/gallery/harbour-at-dawn_640/large-view-of-it", img, page)
+    assert not links_to_story("https://en.wikipedia.org/wiki/File:Harbour_at_dawn.jpg", img, page)
+    assert not links_to_story("/?attachment_id=12", img, page)
+    assert not links_to_story(page, img, page)
+    # links that do not look like a story URL (a person's wiki page, a section) are left alone
+    assert not links_to_story("/wiki/Jacinda_Ardern", img, page)
+    assert not links_to_story("/sports/", img, page)
+    assert not links_to_story("#comments", img, page)
