@@ -4,12 +4,14 @@ output (out/_config.yaml) so every run says how it was made."""
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+# WEFT_CONFIG_DIR lets spark-submit (code shipped as a zip, where no directory sits beside it) point at the files.
+CONFIG_DIR = Path(os.environ.get("WEFT_CONFIG_DIR") or Path(__file__).resolve().parents[1] / "config")
 SECTION_FILES = {"filter": "filters.yaml", "dedup": "dedup.yaml"}
 
 

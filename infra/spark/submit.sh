@@ -13,6 +13,8 @@ zip_path="$(mktemp -d)/weft.zip"
 (cd "$here" && zip -qr "$zip_path" engine jobs filters schemas config -x '*/__pycache__/*')
 export PYSPARK_PYTHON="${PYSPARK_PYTHON:-$here/.venv/bin/python}"
 export SPARK_MASTER_SET_BY_SUBMIT=1
+# The driver (client mode) reads config/ from the checkout; tasks receive the merged config from the driver.
+export WEFT_CONFIG_DIR="${WEFT_CONFIG_DIR:-$here/config}"
 exec "${SPARK_SUBMIT:-spark-submit}" --py-files "$zip_path" \
   --conf spark.sql.execution.arrow.pyspark.enabled=true \
   --conf spark.sql.session.timeZone=UTC \
