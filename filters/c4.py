@@ -35,7 +35,8 @@ def score(ts: TextStats) -> dict[str, float | None]:
         words = line.split()
         if len(line) > MAX_WORD_CHARS and any(len(w) > MAX_WORD_CHARS for w in words):
             continue
-        line = _CITATION.sub("", line)
+        if "[" in line:  # every citation pattern has one
+            line = _CITATION.sub("", line)
         if not line.endswith(_END_PUNCTUATION) or line.endswith("..."):
             continue
         if len(words) < MIN_WORDS_PER_LINE:

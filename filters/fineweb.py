@@ -8,6 +8,8 @@ rule works for scripts that end sentences with 。 । ؟ etc.
 """
 from __future__ import annotations
 
+from operator import methodcaller
+
 from filters.rules import decide_family
 from filters.text import TERMINAL_PUNCTUATION, TextStats
 
@@ -25,8 +27,8 @@ def score(ts: TextStats) -> dict[str, float | None]:
     chars = len(ts.text) - ts.text.count("\n")
     words = len(ts.words)
     return {
-        "fineweb_line_punct_ratio": sum(line.endswith(TERMINAL_PUNCTUATION) for line in lines) / n,
-        "fineweb_short_line_ratio": sum(len(line) <= SHORT_LINE_CHARS for line in lines) / n,
+        "fineweb_line_punct_ratio": sum(map(methodcaller("endswith", TERMINAL_PUNCTUATION), lines)) / n,
+        "fineweb_short_line_ratio": sum(map(SHORT_LINE_CHARS.__ge__, map(len, lines))) / n,
         "fineweb_char_dup_ratio": dup_chars / chars if chars else None,
         "fineweb_newline_ratio": ts.text.count("\n") / words if words else None,
     }

@@ -17,6 +17,7 @@ import json
 import re
 from functools import lru_cache
 from itertools import filterfalse
+from operator import methodcaller
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,8 @@ _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
 FAMILY = "gopher"
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
 _LINE_BREAK = re.compile(r"\n+")
+_BULLET_START = methodcaller("startswith", ("•", "-"))
+_ELLIPSIS_END = methodcaller("endswith", ("...", "…"))
 TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 
@@ -57,9 +60,9 @@ def quality_scores(ts: TextStats) -> dict[str, float | None]:
     )
     scores["gopher_hash_ratio"] = text.count("#") / n if n else None
     scores["gopher_ellipsis_ratio"] = (text.count("...") + text.count("…")) / n if n else None
-    stripped_left = [line.lstrip() for line in lines]
-    scores["gopher_bullet_lines_ratio"] = sum(s.startswith(("•", "-")) for s in stripped_left) / len(lines)
-    scores["gopher_ellipsis_lines_ratio"] = sum(line.rstrip().endswith(("...", "…")) for line in lines) / len(lines)
+    # map + methodcaller: C-level loops over the lines
+    scores["gopher_bullet_lines_ratio"] = sum(map(_BULLET_START, map(str.lstrip, lines))) / len(lines)
+    scores["gopher_ellipsis_lines_ratio"] = sum(map(_ELLIPSIS_END, map(str.rstrip, lines))) / len(lines)
     # str.isalpha() settles most tokens at C speed; only the rest need the per-character look (cached).
     not_alpha = list(filterfalse(str.isalpha, words))
     no_alpha = len(not_alpha) - sum(map(_has_letter, not_alpha))
@@ -77,28 +80,26 @@ def _duplicates(items: list[str]) -> tuple[int, int]:
 
 
 def _repeats(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each hash: an id shared by equal hashes, and whether that hash occurs more than once (one sort)."""
+    """For each hash an id shared by equal hashes, and each id's count (one sort)."""
     order = np.argsort(hashes, kind="stable")
     sorted_h = hashes[order]
     new_run = np.empty(len(hashes), dtype=bool)
     new_run[:1] = True
     np.not_equal(sorted_h[1:], sorted_h[:-1], out=new_run[1:])
     run_id = np.cumsum(new_run) - 1
-    run_start = np.flatnonzero(new_run)
-    run_len = np.diff(np.append(run_start, len(hashes)))
     ids = np.empty(len(hashes), dtype=np.int64)
     ids[order] = run_id
-    return ids, run_len[ids] > 1
+    return ids, np.bincount(run_id)
 
 
-def _scan_duplicates(positions: np.ndarray, ids: np.ndarray, lengths: np.ndarray, n: int) -> int:
+def _scan_duplicates(positions: np.ndarray, ids: np.ndarray, cum: np.ndarray, n: int) -> int:
     """Gopher's sequential rule over the n-grams that occur more than once (the others never repeat): scanning
     left to right, an n-gram seen before adds its characters and the scan jumps past it."""
     if len(positions) == 0:
         return 0
     seen = bytearray(int(ids.max()) + 1)
     total, next_free = 0, 0
-    for pos, key, chars in zip(positions.tolist(), ids.tolist(), lengths[positions].tolist()):
+    for pos, key, chars in zip(positions.tolist(), ids.tolist(), (cum[positions + n] - cum[positions]).tolist()):
         if pos < next_free:
             continue
         if seen[key]:
@@ -116,8 +117,7 @@ def ngram_repetition(ts: TextStats) -> dict[int, int]:
     An (n+1)-gram can only occur twice where the n-grams at i and i+1 both do, so after one sort over all
     2-grams each longer n only sorts the positions still repeating (few, on a normal page)."""
     words = ts.word_hashes
-    lengths = ts.word_lengths
-    cum = np.concatenate(([0], np.cumsum(lengths)))
+    cum = np.concatenate(([0], np.cumsum(ts.word_lengths)))
     out = {n: 0 for n in TOP_NGRAMS + DUP_NGRAMS}
     hashes = words
     repeating = None  # over positions 0..len(hashes)-1: does the (n-1)-gram there occur more than once
@@ -125,28 +125,24 @@ def ngram_repetition(ts: TextStats) -> dict[int, int]:
         m = len(words) - n + 1
         if m <= 0:
             break
-        with np.errstate(over="ignore"):
-            hashes = hashes[:m] * _HASH_MUL + words[n - 1 : n - 1 + m]
-        positions = np.arange(m) if repeating is None else np.flatnonzero(repeating[:m] & repeating[1 : m + 1])
-        ids, repeat = _repeats(hashes[positions])
-        now = np.zeros(m, dtype=bool)
-        now[positions[repeat]] = True
-        if n in TOP_NGRAMS:
-            pos, count = 0, 1
-            if repeat.any():
-                counts = np.bincount(ids)
-                count = int(counts.max())
-                pos = int(positions[np.flatnonzero(counts[ids] == count)[0]])
-            out[n] = (int(cum[pos + n] - cum[pos]) + n - 1) * count
-        else:
-            keep = repeat
-            out[n] = _scan_duplicates(positions[keep], ids[keep], cum[n : n + m] - cum[:m], n)
-        if not now.any():  # nothing repeats at this n, so no longer n-gram repeats either:
-            for k in TOP_NGRAMS:  # the top longer n-gram is the first one, once
-                if n < k <= len(words):
+        hashes = hashes[:m] * _HASH_MUL + words[n - 1 : n - 1 + m]  # uint64 arrays wrap around silently
+        # positions where the n-gram may repeat (all of them for 2-grams), and those n-grams' hashes
+        positions = np.arange(m) if repeating is None else (repeating[:m] & repeating[1 : m + 1]).nonzero()[0]
+        ids, counts = _repeats(hashes if repeating is None else hashes[positions])
+        top = int(counts.max()) if len(counts) else 0
+        if top < 2:  # nothing repeats at this n, so no longer n-gram repeats either:
+            for k in TOP_NGRAMS:  # the top n-gram is the first one, once
+                if n <= k <= len(words):
                     out[k] = int(cum[k]) + k - 1
             break
-        repeating = now
+        repeat = counts[ids] > 1
+        if n in TOP_NGRAMS:
+            pos = int(positions[(counts[ids] == top).argmax()])  # the first position with the top count
+            out[n] = (int(cum[pos + n] - cum[pos]) + n - 1) * top
+        else:
+            out[n] = _scan_duplicates(positions[repeat], ids[repeat], cum, n)
+        repeating = np.zeros(m, dtype=bool)
+        repeating[positions[repeat]] = True
     return out
 
 

@@ -39,7 +39,8 @@ _DIGIT = re.compile(r"\d")
 _ASCII_LOWER = bytes(range(ord("a"), ord("z") + 1))
 _PHONE = re.compile(r"\d{3}-\d{3}-\d{4}|\(\d{3}\)\s?\d{3}-\d{4}")
 _MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-_MON = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MON = f"(?:{'|'.join(_MONTH_ABBREVIATIONS)})"
 _DATE_TIME = re.compile(
     rf"{_MONTHS}\s\d{{1,2}},\s\d{{4}}|{_MON}\s\d{{1,2}},\s\d{{4}}|\d{{1,2}}\s{_MON}\s\d{{4}}"
     r"|\b\d{1,2}[:.]\d{2}\s*(?:a|p)?\.?m\.?\b|\b(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?\b"
@@ -60,10 +61,11 @@ def paragraph_reason(text: str, uppercase_max: float = 0.8, ui_line_max_words: i
         return "empty"
     lower = stripped.lower()
     n_space_words = stripped.count(" ") + 1
+    # any(map(lower.__contains__, ...)): substring tests without a Python frame per phrase
     if ("\n" not in lower and lower.rstrip(" ").removesuffix(":").rstrip(" ").endswith(_SOCIAL_ENDINGS)) or any(
-            p in lower for p in _SOCIAL_PHRASES):
+            map(lower.__contains__, _SOCIAL_PHRASES)):
         return "social"
-    if any(p in lower for p in _DOWNLOAD_PHRASES):
+    if any(map(lower.__contains__, _DOWNLOAD_PHRASES)):
         return "download_link"
     if len(stripped.split()) <= ui_line_max_words and _UI_LINE.search(lower):
         return "ui_line"
@@ -75,11 +77,18 @@ def paragraph_reason(text: str, uppercase_max: float = 0.8, ui_line_max_words: i
         return "source_credit"
     if n_space_words < 80 and "-" in stripped and _PHONE.search(stripped):
         return "phone"
-    if n_space_words < 20 and _DIGIT.search(stripped) and _DATE_TIME.search(stripped):
+    if (n_space_words < 20 and _DIGIT.search(stripped) and _may_be_date_time(stripped)
+            and _DATE_TIME.search(stripped)):
         return "date_time"
-    if n_space_words < 10 and (lower.startswith("by ") or _PHOTO_BY.search(stripped)):
+    if n_space_words < 10 and (lower.startswith("by ") or ("(Photo:" in stripped and _PHOTO_BY.search(stripped))):
         return "byline"
     return None
+
+
+def _may_be_date_time(text: str) -> bool:
+    """Every _DATE_TIME alternative contains ':' (times), 'm' (am/pm) or a month abbreviation: cheap substring
+    tests that spare the regex on most short lines with digits."""
+    return ":" in text or "m" in text or any(map(text.__contains__, _MONTH_ABBREVIATIONS))
 
 
 def _mostly_uppercase(stripped: str, uppercase_max: float) -> bool:

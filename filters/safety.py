@@ -41,7 +41,7 @@ def flagged_ratio(words_lower: list[str], language: str | None, directory: str =
     words = flagged_words((language or "").split("_")[0], directory) if language else None
     if words is None or not words_lower:
         return None
-    return sum(1 for w in words_lower if w in words) / len(words_lower)
+    return sum(map(words.__contains__, words_lower)) / len(words_lower)
 
 
 def _host_suffixes(host: str) -> list[str]:

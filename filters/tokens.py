@@ -8,20 +8,88 @@ data/make_tokenizer_rules.py). The algorithm that applies them, per whitespace-s
   2. otherwise peel prefixes from the front and suffixes from the back, one match at a time, until neither
      matches (stopping early when the rest is a special case or a URL);
   3. what is left is one URL token, a special case, or is cut at its infixes (a-b, a/b, x.Y, "...").
-Chunks repeat a lot in text ("the", "it.", "(see"), so each chunk's tokens are cached per process: most
-chunks cost one dict lookup, and only new chunks with punctuation run the regexes.
+Chunks repeat a lot in text ("the", "it.", "(see"), so each chunk's tokens are cached per process: a
+document's chunks are looked up in one C-level pass, and only new chunks with punctuation run the regexes.
+A new chunk runs the prefix (suffix) regex only when its first (last) character can begin (end) a match of
+it: those characters are read off the parsed patterns once (`edge_chars`), so "word," never tries the ~100
+prefix alternatives and "2019" tries none.
 """
 from __future__ import annotations
 
 import json
 import re
+import re._parser as _sre
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Callable
 
+from re._constants import (ASSERT, ASSERT_NOT, AT, ATOMIC_GROUP, BRANCH, IN, LITERAL, MAX_REPEAT, MIN_REPEAT,
+                           POSSESSIVE_REPEAT, RANGE, SUBPATTERN)
+
 RULES_PATH = Path(__file__).parent / "data" / "tokenizer_rules.json"
-_CACHE_LIMIT = 300_000
-_SUFFIX_WINDOW = 12  # longer than any fixed-length suffix (units, currencies, "'s") and its lookbehind  # distinct chunks kept per tokeniser before the cache starts over
+_CACHE_LIMIT = 300_000  # distinct chunks kept per tokeniser before the cache starts over (bounded memory)
+_SUFFIX_WINDOW = 12  # longer than any fixed-length suffix (units, currencies, "'s") and its lookbehind
+
+
+class _Unbounded(Exception):
+    """The characters a pattern item can match are not a finite list (a category, a negated class, '.')."""
+
+
+class _Everything:
+    """Stands in for a character set that cannot be listed: every character may match."""
+
+    def __contains__(self, _: str) -> bool:
+        return True
+
+
+def _edge(items, last: bool) -> tuple[set[str], bool]:
+    """(characters the first -- or last -- consumed character of a match can be, whether it can be empty).
+    Lookarounds and anchors consume nothing and are skipped, which only makes the set larger (safe)."""
+    out: set[str] = set()
+    for op, av in reversed(items) if last else items:
+        nullable = False
+        if op is LITERAL:
+            chars = {chr(av)}
+        elif op is IN:
+            chars = set()
+            for kind, v in av:
+                if kind is LITERAL:
+                    chars.add(chr(v))
+                elif kind is RANGE:
+                    chars.update(map(chr, range(v[0], v[1] + 1)))
+                else:
+                    raise _Unbounded
+        elif op is BRANCH:
+            chars = set()
+            for alt in av[1]:
+                c, n = _edge(alt.data, last)
+                chars |= c
+                nullable |= n
+        elif op is SUBPATTERN:
+            chars, nullable = _edge(av[3].data, last)
+        elif op is ATOMIC_GROUP:
+            chars, nullable = _edge(av.data, last)
+        elif op in (MAX_REPEAT, MIN_REPEAT, POSSESSIVE_REPEAT):
+            chars, nullable = _edge(av[2].data, last)
+            nullable |= av[0] == 0
+        elif op in (AT, ASSERT, ASSERT_NOT):
+            chars, nullable = set(), True
+        else:
+            raise _Unbounded
+        out |= chars
+        if not nullable:
+            return out, False
+    return out, True
+
+
+def edge_chars(pattern: str, last: bool) -> frozenset[str] | _Everything:
+    """Characters that can start (last=False) or end (last=True) a non-empty match of an anchored pattern:
+    a chunk whose first/last character is not among them cannot match, so the regex need not run."""
+    try:
+        return frozenset(_edge(_sre.parse(pattern).data, last)[0])
+    except _Unbounded:
+        return _Everything()
 
 
 class AffixTokenizer:
@@ -33,7 +101,9 @@ class AffixTokenizer:
         self._url: Callable = re.compile(rules["url"]).match if rules.get("url") else (lambda s: None)
         self._token: Callable = (re.compile(rules["token_match"]).match if rules.get("token_match")
                                  else (lambda s: None))
-        self._cache: dict[str, str | tuple[str, ...]] = {}
+        self._may_prefix = edge_chars(rules["prefix"], last=False)  # every alternative is anchored at ^
+        self._may_suffix = edge_chars(rules["suffix"], last=True)  # ... and every suffix at $
+        self._cache: dict[str, tuple[str, ...]] = {}
         self._spans: dict[tuple[str, ...], tuple[str, ...]] = {}
         # special cases that the affix rules would split: their split form -> their tokens
         for orth, toks in self.special.items():
@@ -41,40 +111,42 @@ class AffixTokenizer:
             if len(split) > 1 and split != toks:
                 self._spans[split] = toks
         self._span_widths = sorted({len(k) for k in self._spans}, reverse=True)
+        self._span_first = frozenset(k[0] for k in self._spans)  # a run can only start at one of these
 
     def __call__(self, text: str) -> list[str]:
+        chunks = text.split()
         cache = self._cache
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
-        get = cache.get
-        out: list[str] = []
-        append, extend = out.append, out.extend
-        for chunk in text.split():
-            toks = get(chunk)
-            if toks is None:
-                toks = cache[chunk] = self._chunk(chunk)
-            if toks.__class__ is str:
-                append(toks)
-            else:
-                extend(toks)
-        return out
+        for chunk in set(chunks).difference(cache):  # new chunks only (set and dict in C)
+            cache[chunk] = self._chunk(chunk)
+        return list(chain.from_iterable(map(cache.__getitem__, chunks)))
 
     def clear_cache(self) -> None:
         self._cache.clear()
 
-    def _chunk(self, chunk: str) -> str | tuple[str, ...]:
-        """Tokens of one whitespace-free chunk: a str when it is one token (the common case), else a tuple."""
+    def _chunk(self, chunk: str) -> tuple[str, ...]:
+        """Tokens of one whitespace-free chunk (() for a chunk of only odd whitespace)."""
         special = self.special.get(chunk)
         if special is not None:
-            return special[0] if len(special) == 1 else special
+            return special
         if chunk.isalpha():  # no prefix, suffix or infix pattern matches letters only
-            return chunk
-        toks = self._split(chunk)
-        return toks[0] if len(toks) == 1 else tuple(toks)  # () for a chunk of only odd whitespace
+            return (chunk,)
+        if chunk[0] not in self._may_prefix:
+            # Shortcuts for the two commonest shapes, with the same result as _split:
+            if chunk[1:].isalnum() and chunk[-1] not in self._may_suffix:  # "2019", "mp3": nothing to cut
+                return (chunk,)
+            core = chunk[:-1]
+            if core.isalpha() and core not in self.special and core not in self._span_first:
+                m = self._suffix(chunk)  # "word," "word.": one suffix, then letters only
+                if m is not None and m.start() == len(core):
+                    return core, chunk[-1]
+        return tuple(self._split(chunk))
 
     def _split(self, s: str, with_specials: bool = True) -> list[str]:
         special = self.special if with_specials else {}
         prefix, suffix = self._prefix, self._suffix
+        may_prefix, may_suffix = self._may_prefix, self._may_suffix
         head: list[str] = []
         tail: list[str] = []
         last = -1
@@ -83,14 +155,17 @@ class AffixTokenizer:
             if s.isalpha():  # every prefix and suffix pattern needs a character that is not a letter
                 break
             last = len(s)
-            m = prefix(s)
-            pre = m.end() if m else 0
-            if pre and s[pre:] in special:
-                head.append(s[:pre])
-                s = s[pre:]
-                break
-            m = suffix(s[pre:])
-            suf = len(s) - pre - m.start() if m else 0
+            pre = suf = 0
+            if s[0] in may_prefix:
+                m = prefix(s)
+                pre = m.end() if m else 0
+                if pre and s[pre:] in special:
+                    head.append(s[:pre])
+                    s = s[pre:]
+                    break
+            if s[-1] in may_suffix and pre < len(s):
+                m = suffix(s[pre:])
+                suf = len(s) - pre - m.start() if m else 0
             if suf and s[:-suf] in special:
                 tail.append(s[-suf:])
                 s = s[:-suf]
@@ -144,7 +219,7 @@ class AffixTokenizer:
     def _merge_specials(self, toks: list[str]) -> list[str]:
         """Special cases that contain affix characters (":)", "):", "St.") are found again after splitting, as
         spaCy's special-case matcher does: a run of tokens that spells one becomes that special's tokens."""
-        if len(toks) < 2:
+        if len(toks) < 2 or self._span_first.isdisjoint(toks[:-1]):
             return toks
         out, i, n = [], 0, len(toks)
         while i < n:

@@ -30,6 +30,8 @@ def get_spark(app_name: str = "weft", master: str | None = None, conf: dict | No
         "spark.ui.showConsoleProgress": "false",
         "spark.driver.memory": os.environ.get("WEFT_DRIVER_MEMORY", "2g"),
         "spark.python.worker.reuse": "true",
+        # documents are multi-KB strings: 4,096-row reader batches mean 64 MB buffers per task
+        "spark.sql.parquet.columnarReaderBatchSize": "1024",
         # one task = one WARC: never let Spark retry a task forever on a poison file
         "spark.task.maxFailures": "2",
     }

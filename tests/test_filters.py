@@ -119,6 +119,25 @@ def test_token_cache_does_not_change_tokens():
     assert tok(text) == first and len(first) > len(text.split())
 
 
+@pytest.mark.parametrize("table", ["en", "xx"])
+def test_token_shortcuts_match_the_full_rule_path(table):
+    # The first/last-character pre-checks and the shortcuts for "2019" / "word," must never change tokens:
+    # compare with the same rules run in full on every chunk (no pre-check, no shortcut).
+    from filters.tokens import RULES_PATH, AffixTokenizer, _Everything
+
+    fast = AffixTokenizer(json.loads(RULES_PATH.read_text(encoding="utf-8"))[table])
+    full = AffixTokenizer(json.loads(RULES_PATH.read_text(encoding="utf-8"))[table])
+    full._may_prefix = full._may_suffix = _Everything()
+    assert len(fast._may_prefix) < 10_000 and "a" not in fast._may_prefix and "," in fast._may_suffix
+    text = " ".join(p.read_text() for p in sorted((DATA / "cs336").glob("*.txt")))
+    text += (" 10km 5am US$5 C$10 (U.S.) don't dont. St. Jan. :) ): a-b and/or x.Y word... 2019. $100 100% e.g."
+             " i.e., «word» “quoted” it's. (see www.example.com. #tag @user 10:30 3.5 1,000 5' A. Mr. mr. '' --"
+             " —word— 2nd 1980s Y2K mp3 ¼ ² 7°C. Doin' goin' US$ 10$ a'")
+    chunks = sorted(set(text.split()))
+    assert len(chunks) > 1000
+    assert [fast(c) for c in chunks] == [full(c) for c in chunks]
+
+
 def test_chinese_is_tokenised_per_character_and_not_punished_by_english_rules(step):
     zh = (DATA / "lingua" / "zh.txt").read_text()
     assert len(tokenize(zh, "zh")) > len(zh.split()) * 5
