@@ -1,24 +1,30 @@
 """Benchmark and evaluation of near-duplicate dedup.
 
-Speed: signatures + LSH + connected components (jobs.dedup.find_duplicates, Spark overhead included) on a
-generated corpus of real text (jobs/gen_dedup_corpus.py), side by side with datasketch 2.0 (bulk MinHash +
-in-memory MinHashLSH, single process) on the same documents in the same run. docs/s per core = documents / CPU
-seconds of the whole process tree (driver, JVM, Python workers), read from /proc; peak memory = high-water RSS of
-the JVM and of the largest Python worker (local mode: the JVM is the one executor).
+Speed: URL + exact + MinHash LSH + verification + connected components (jobs.dedup.find_duplicates, Spark
+overhead included) on a generated corpus of real text (jobs/gen_dedup_corpus.py), side by side with datasketch
+(bulk MinHash + in-memory MinHashLSH + signature verification, single process) on the first --peer-docs documents
+of the same corpus in the same process. Each of --repeats rounds runs every --verify mode, then datasketch
+(interleaved, so machine noise hits all contenders alike); the report gives medians and the ratio of medians.
+docs/s per core = documents / CPU seconds of the whole process tree (driver, JVM, Python workers), read from
+/proc; python_worker_cpu_s is what stats/dedup.json can see (CpuMeter). Peak memory = high-water RSS of the JVM
+(local mode: the driver JVM is the one executor) and of the largest Python worker.
 
-Quality (--eval): precision / recall of the verified near-duplicate pairs against brute-force Jaccard over all
-pairs (sparse product), for signature and exact verification.
+Quality (--eval-docs N): precision / recall of the verified near-duplicate pairs against brute-force Jaccard
+over all pairs (sparse product), for each --verify mode.
 
-    python -m jobs.bench_dedup --docs 100000 [--peer-docs 20000] [--repeats 1] [--eval-docs 3000]
+    python -m jobs.bench_dedup --docs 100000 --repeats 3 --verify signature,exact,hybrid [--peer-docs 20000]
+    python -m jobs.bench_dedup --docs 2000 --no-peer --verify signature,exact,hybrid --eval-docs 3000
 
 Skips cleanly (exit 0 with a message) when ../shared/data is absent.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
+import sys
 import threading
 import time
 from pathlib import Path
@@ -113,8 +119,8 @@ def run_weft(spark, path: Path, cfg: dict) -> dict:
     n_docs = result.nodes.count()
     dropped = {r["reason"]: r["count"] for r in result.duplicates.groupBy("reason").count().collect()}
     cpu, wall = tree_cpu_seconds() - cpu0, time.perf_counter() - wall0
-    return {"docs": n_docs, "cpu_s": cpu, "wall_s": wall, "docs_per_cpu_s": n_docs / cpu, "dropped": dropped,
-            **result.side}
+    return {"docs": n_docs, "cpu_s": round(cpu, 2), "python_worker_cpu_s": round(result.meter.seconds, 2),
+            "wall_s": round(wall, 2), "docs_per_cpu_s": round(n_docs / cpu, 1), "dropped": dropped, **result.side}
 
 
 def datasketch_tokens(text: str, ngram: int) -> list[bytes]:
@@ -139,37 +145,55 @@ def run_datasketch(texts: list[str], bands: int, rows: int, threshold: float, ng
 
 
 # -- quality ---------------------------------------------------------------------------------------------------
-def evaluate(spark, n_docs: int, cfg: dict, threshold: float) -> dict:
+def evaluate(spark, n_docs: int, cfg: dict, modes: list[str]) -> dict:
     from jobs.dedup import find_duplicates, read_source
 
+    threshold = float(cfg["near"]["threshold"])
     path = corpus(n_docs, seed=7)
     table = pq.read_table(path)
     ids = table.column("id").to_pylist()
     truth = brute_force_pairs(table.column("text").to_pylist(), threshold)
     index = {d: i for i, d in enumerate(ids)}
     near_only = {**cfg, "url": {"enabled": False}, "exact": {"enabled": False}}
-    out = {"docs": n_docs, "true_pairs": len(truth)}
-    for verify in ("signature", "exact"):
+    band = {k: v for k, v in truth.items() if v < 0.85}
+    out = {"docs": n_docs, "true_pairs": len(truth), "true_pairs_0.80_0.85": len(band)}
+    for verify in modes:
         run_cfg = {**near_only, "near": {**cfg.get("near", {}), "verify": verify}}
         result = find_duplicates(read_source(spark, [str(path)], None, "id", "text", "date", "url"), run_cfg)
         node_id = {r["node"]: index[r["id"]] for r in result.nodes.select("node", "id").collect()}
         found = {tuple(sorted((node_id[r["a"]], node_id[r["b"]]))) for r in result.near_edges.collect()}
         hit = len(found & truth.keys())
-        band = {k: v for k, v in truth.items() if v < 0.85}
         out[verify] = {
             "found_pairs": len(found),
+            "false_positives": len(found - truth.keys()),
             "precision": round(hit / len(found), 4) if found else None,
             "recall": round(hit / len(truth), 4) if truth else None,
             "recall_0.80_0.85": round(len(found & band.keys()) / len(band), 4) if band else None,
+            **{k: v for k, v in result.side.items() if k.startswith("near_")},
         }
     return out
+
+
+def release(spark) -> None:
+    """Let Spark drop the previous run's checkpoint blocks before the next run: they are only freed once their
+    DataFrames are garbage on both sides (Python, then a JVM GC that the ContextCleaner sees). Without this,
+    repeated 100k-document runs in one 2 GB driver fill its heap with blocks nobody references any more."""
+    gc.collect()
+    spark.sparkContext._jvm.System.gc()
+    time.sleep(1)
+
+
+def _median(runs: list[dict], key: str) -> float:
+    return round(statistics.median(r[key] for r in runs), 2)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--docs", type=int, default=100_000)
     p.add_argument("--peer-docs", type=int, default=20_000, help="datasketch runs on the first N documents")
-    p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--repeats", type=int, default=1, help="interleaved rounds; medians are reported")
+    p.add_argument("--verify", default=None,
+                   help="comma-separated near.verify modes to time side by side (default: the configured one)")
     p.add_argument("--master", default="local[2]")
     p.add_argument("--eval-docs", type=int, default=0, help="also measure precision/recall on a corpus this big")
     p.add_argument("--no-peer", action="store_true")
@@ -182,32 +206,45 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg = load_config()["dedup"]
     near = cfg["near"]
-    spark = get_spark("weft-bench-dedup", args.master)
-    cores = spark.sparkContext.defaultParallelism
-    report: dict = {"docs": args.docs, "master": args.master, "cores": cores,
-                    "params": {k: near[k] for k in ("bands", "rows", "ngram", "threshold", "verify")}}
+    modes = args.verify.split(",") if args.verify else [near["verify"]]
+    # 8 KB documents: the default 4096-row Parquet reader batch grows 64 MB on-heap text vectors per task, which
+    # repeated runs in one 2 GB driver JVM cannot always find contiguously (OutOfMemoryError in the scan).
+    spark = get_spark("weft-bench-dedup", args.master, {"spark.sql.parquet.columnarReaderBatchSize": "1024"})
+    report: dict = {"docs": args.docs, "peer_docs": 0 if args.no_peer else min(args.peer_docs, args.docs),
+                    "repeats": args.repeats, "master": args.master, "cores": spark.sparkContext.defaultParallelism,
+                    "params": {k: near.get(k) for k in ("bands", "rows", "ngram", "threshold", "verify", "uncertain")}}
     path = corpus(args.docs)
-    table = pq.read_table(path, columns=["text"])
-    report["mean_doc_bytes"] = round(sum(len(t.encode()) for t in table.column("text").to_pylist()) / table.num_rows)
+    texts = pq.read_table(path, columns=["text"]).column("text").to_pylist()
+    report["mean_doc_bytes"] = round(sum(len(t.encode()) for t in texts) / len(texts))
+    peer_texts = texts[: args.peer_docs]
+    del texts
     run_weft(spark, corpus(min(args.docs, 2000), seed=3), cfg)  # warm-up: JVM, Python workers
     sampler = PeakSampler()
     sampler.start()
-    weft, peer = [], []
-    for _ in range(args.repeats):
-        weft.append(run_weft(spark, path, cfg))
+    weft: dict[str, list[dict]] = {m: [] for m in modes}
+    peer: list[dict] = []
+    for _ in range(args.repeats):  # interleaved, so machine noise hits every contender alike
+        for mode in modes:
+            weft[mode].append(run_weft(spark, path, {**cfg, "near": {**near, "verify": mode}}))
+            print(f"weft {mode}: {weft[mode][-1]}", file=sys.stderr, flush=True)
+            release(spark)
         if not args.no_peer:
-            texts = table.column("text").to_pylist()[: args.peer_docs]
-            peer.append(run_datasketch(texts, near["bands"], near["rows"], near["threshold"]))
+            peer.append(run_datasketch(peer_texts, near["bands"], near["rows"], near["threshold"]))
+            print(f"datasketch: {peer[-1]}", file=sys.stderr, flush=True)
     sampler.stop.set()
-    report["weft"] = weft[-1] | {"docs_per_cpu_s_median": statistics.median(r["docs_per_cpu_s"] for r in weft)}
     report["peak_rss_mb"] = {k: round(v) for k, v in sampler.peak.items()}
     if peer:
-        med = statistics.median(r["docs_per_cpu_s"] for r in peer)
-        report["datasketch"] = peer[-1] | {"docs_per_cpu_s_median": med}
-        report["ratio_weft_vs_datasketch"] = round(report["weft"]["docs_per_cpu_s_median"] / med, 2)
+        report["datasketch"] = {"runs": peer, "docs_per_cpu_s_median": _median(peer, "docs_per_cpu_s")}
+    for mode, runs in weft.items():
+        entry = {"runs": runs, "docs_per_cpu_s_median": _median(runs, "docs_per_cpu_s"),
+                 "cpu_s_median": _median(runs, "cpu_s"), "wall_s_median": _median(runs, "wall_s"),
+                 "python_worker_cpu_s_median": _median(runs, "python_worker_cpu_s")}
+        if peer:
+            entry["ratio_vs_datasketch"] = round(entry["docs_per_cpu_s_median"] / report["datasketch"]["docs_per_cpu_s_median"], 2)
+        report[f"weft_{mode}"] = entry
     report["anchors_docs_per_cpu_s"] = {"omnicorpus_dedup": 38.8, "bigcode_spark_dedup": 109}
     if args.eval_docs:
-        report["quality"] = evaluate(spark, args.eval_docs, cfg, float(near["threshold"]))
+        report["quality"] = evaluate(spark, args.eval_docs, cfg, modes)
     print(json.dumps(report, indent=2))
     return 0
 

@@ -11,14 +11,19 @@ Plan (every step is a DataFrame operation or an Arrow batch function from engine
 2. preference order: documents sorted by (date desc, id asc) get a dense rank `node`; "keep the newest, then
    the lowest id" becomes "keep the smallest node", and component minima are the representatives.
 3. URL, then exact: smallest node per key wins. Near: LSH bands -> buckets -> candidate edges (all pairs in
-   small buckets, a star to the bucket minimum in large ones) -> verified edges -> connected components
-   (jobs/components.py) -> smallest node per component wins.
+   small buckets, a star to the bucket minimum in large ones) -> verified edges (near.verify: MinHash estimate,
+   exact shingle Jaccard, or hybrid = exact only where the estimate is near the threshold) -> connected
+   components (jobs/components.py) -> smallest node per component wins.
 4. representatives are resolved through the stages (a URL duplicate of a near duplicate points to the kept one).
-The result depends on the data only, never on partitioning or timing.
+5. paragraph boilerplate and frequent image URLs are removed from the kept documents; a representative left
+   without text is dropped with its whole group, so every duplicate names a document in dedup/kept.
+The result depends on the data only, never on partitioning or timing. stats/dedup.json's cpu_s is the CPU of
+the Python processes (driver + mapInArrow workers, see CpuMeter); the JVM's CPU is not included.
 """
 from __future__ import annotations
 
 import argparse
+import time
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -82,6 +87,37 @@ def read_source(spark: SparkSession, paths: list[str], fmt: str | None = None, i
 
 # ---------------------------------------------------------------------------------------------------------------
 # Arrow batch functions (picklable callables shipped to the workers)
+class CpuMeter:
+    """CPU seconds of the Python workers running our mapInArrow functions, summed on the driver.
+
+    Each wrapped function measures time.process_time() of its worker from its first to its last batch (Arrow
+    (de)serialisation of the task included) and adds it to a Spark accumulator. A task that Spark runs again
+    (retry, recomputation of an uncached input) adds again: the total is CPU spent, not CPU per document pass.
+    The JVM's CPU (shuffles, joins, Parquet I/O) is not visible from Python and is not included."""
+
+    def __init__(self, spark: SparkSession):
+        self.accumulator = spark.sparkContext.accumulator(0.0)
+
+    def wrap(self, fn):
+        return _Metered(fn, self.accumulator)
+
+    @property
+    def seconds(self) -> float:
+        return float(self.accumulator.value)
+
+
+class _Metered:
+    def __init__(self, fn, accumulator):
+        self.fn, self.accumulator = fn, accumulator
+
+    def __call__(self, batches):
+        start = time.process_time()
+        try:
+            yield from self.fn(batches)
+        finally:
+            self.accumulator.add(time.process_time() - start)
+
+
 class _KeyMapper:
     def __init__(self, config: dedup_keys.KeyConfig):
         self.config = config
@@ -155,7 +191,7 @@ def params_from(cfg: dict) -> MinHashParams:
                          rows=int(near.get("rows", 8)), seed=int(near.get("seed", 42)))
 
 
-def compute_keys(source: Source, cfg: dict) -> DataFrame:
+def compute_keys(source: Source, cfg: dict, meter: CpuMeter) -> DataFrame:
     url_cfg = cfg.get("url", {})
     url_norm = (UrlNormConfig(ignore_scheme=url_cfg.get("ignore_scheme", True), strip_www=url_cfg.get("strip_www", True))
                 if url_cfg.get("enabled", True) else None)
@@ -167,7 +203,7 @@ def compute_keys(source: Source, cfg: dict) -> DataFrame:
         T.StructField("text_hash", T.StringType()), T.StructField("n_shingles", T.LongType()),
         T.StructField("sig", T.BinaryType()), T.StructField("date", date_type),
     ])
-    return base.mapInArrow(_KeyMapper(dedup_keys.KeyConfig(params_from(cfg), url_norm)), out_schema)
+    return base.mapInArrow(meter.wrap(_KeyMapper(dedup_keys.KeyConfig(params_from(cfg), url_norm))), out_schema)
 
 
 def rank_documents(keys: DataFrame) -> DataFrame:
@@ -219,17 +255,55 @@ def candidate_edges(bands: DataFrame, max_pairs_size: int) -> DataFrame:
     return star.unionByName(pairs.select("p.a", "p.b")).distinct()
 
 
-def verify_edges(edges: DataFrame, nodes: DataFrame, source_text: DataFrame | None, params: MinHashParams,
-                 threshold: float) -> DataFrame:
-    """Edges whose Jaccard (signature estimate, or exact on shingles when source_text is given) >= threshold."""
-    if source_text is None:
-        sig = nodes.select("node", "sig")
-        pairs = (edges.join(sig.toDF("a", "sig_a"), "a").join(sig.toDF("b", "sig_b"), "b")
-                 .select("a", "b", "sig_a", "sig_b"))
+_PAIR_DDL = "a long, b long, jaccard double"
+VERIFY_MODES = ("signature", "exact", "hybrid")
+_BROADCAST_IDS = 2_000_000  # (node, id) rows: ~100 MB, well within a broadcast's reach
+
+
+def signature_scores(edges: DataFrame, nodes: DataFrame, params: MinHashParams, meter: CpuMeter) -> DataFrame:
+    """(a, b, jaccard): MinHash estimate (share of equal signature values) for every edge."""
+    sig = nodes.select("node", "sig")
+    pairs = (edges.join(sig.toDF("a", "sig_a"), "a").join(sig.toDF("b", "sig_b"), "b")
+             .select("a", "b", "sig_a", "sig_b"))
+    return pairs.mapInArrow(meter.wrap(_PairVerifier(params, exact=False)), _PAIR_DDL)
+
+
+def exact_scores(edges: DataFrame, nodes: DataFrame, source: Source, params: MinHashParams,
+                 meter: CpuMeter) -> DataFrame:
+    """(a, b, jaccard): Jaccard of the two documents' shingle sets, from their texts (re-read from the input)."""
+    involved = edges.select(F.col("a").alias("node")).union(edges.select("b")).distinct()
+    ids = nodes.join(involved, "node", "left_semi").select("node", "id").localCheckpoint(eager=True)
+    # Broadcasting the few involved ids filters the input scan in place; a shuffle join would move every
+    # document's text (a full copy of the corpus) to find them.
+    if ids.count() <= _BROADCAST_IDS:
+        ids = F.broadcast(ids)
+    text = ids.join(source.df.select(source.id.alias("id"), source.text.alias("text")), "id").select("node", "text")
+    pairs = (edges.join(text.toDF("a", "text_a"), "a").join(text.toDF("b", "text_b"), "b")
+             .select("a", "b", "text_a", "text_b"))
+    return pairs.mapInArrow(meter.wrap(_PairVerifier(params, exact=True)), _PAIR_DDL)
+
+
+def verify_edges(edges: DataFrame, nodes: DataFrame, source: Source, params: MinHashParams, near_cfg: dict,
+                 meter: CpuMeter, side: dict) -> DataFrame:
+    """Candidate edges whose Jaccard >= threshold, by near.verify:
+
+    * signature: the MinHash estimate decides (no text is read again; errs both ways near the threshold).
+    * exact: Jaccard of the shingle sets for every candidate (no false positives by construction).
+    * hybrid: the estimate decides where it is far from the threshold, exact Jaccard inside
+      near.uncertain = [low, high): estimates >= high are accepted, < low rejected."""
+    threshold = float(near_cfg.get("threshold", 0.8))
+    mode = near_cfg.get("verify", "hybrid")
+    if mode == "exact":
+        scored = exact_scores(edges, nodes, source, params, meter)
     else:
-        pairs = (edges.join(source_text.toDF("a", "text_a"), "a").join(source_text.toDF("b", "text_b"), "b")
-                 .select("a", "b", "text_a", "text_b"))
-    scored = pairs.mapInArrow(_PairVerifier(params, exact=source_text is not None), "a long, b long, jaccard double")
+        scored = signature_scores(edges, nodes, params, meter)
+        if mode == "hybrid":
+            low, high = (float(x) for x in near_cfg.get("uncertain", (0.7, 0.9)))
+            scored = scored.localCheckpoint(eager=True)  # read twice: sure edges and the uncertain band
+            uncertain = scored.where((F.col("jaccard") >= low) & (F.col("jaccard") < high)).select("a", "b")
+            side["near_exact_checked_pairs"] = uncertain.count()
+            scored = scored.where(F.col("jaccard") >= high).unionByName(
+                exact_scores(uncertain, nodes, source, params, meter))
     return scored.where(F.col("jaccard") >= threshold)
 
 
@@ -239,14 +313,21 @@ class DuplicateResult:
     duplicates: DataFrame   # node, rep, reason (rep = final kept node)
     near_edges: DataFrame   # a, b, jaccard: verified near-duplicate pairs (before transitive closure)
     side: dict
+    meter: CpuMeter         # Python-worker CPU of the passes so far (run_dedup adds the later ones)
 
 
 def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
     params = params_from(cfg)
     near_cfg = cfg.get("near", {})
     side: dict = {}
+    if near_cfg.get("verify", "hybrid") not in VERIFY_MODES:
+        raise ValueError(f"dedup.near.verify must be one of {', '.join(VERIFY_MODES)}, not {near_cfg['verify']!r}")
+    low, high = (float(x) for x in near_cfg.get("uncertain", (0.7, 0.9)))
+    if not low <= float(near_cfg.get("threshold", 0.8)) <= high:
+        raise ValueError(f"dedup.near.uncertain [{low}, {high}] must contain the threshold")
+    meter = CpuMeter(source.df.sparkSession)
     # Materialise the keys once: ranking reads them three times (id check, range sampling, shuffle).
-    keys = compute_keys(source, cfg).localCheckpoint(eager=True)
+    keys = compute_keys(source, cfg, meter).localCheckpoint(eager=True)
     nodes = rank_documents(keys).localCheckpoint(eager=True)
     alive = nodes.select("node", "url_key", "text_hash", "n_shingles")
     empty = alive.sparkSession.createDataFrame([], "node long, rep long, reason string")
@@ -262,16 +343,11 @@ def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
     verified = alive.sparkSession.createDataFrame([], "a long, b long, jaccard double")
     if near_cfg.get("enabled", True):
         live_sig = nodes.join(alive.select("node"), "node", "left_semi").select("node", "sig")
-        bands = live_sig.mapInArrow(_BandMapper(params), "band int, bucket long, node long")
+        # Checkpointed: candidate_edges reads the band rows three times (bucket sizes, stars, small buckets).
+        bands = live_sig.mapInArrow(meter.wrap(_BandMapper(params)), "band int, bucket long, node long") \
+            .localCheckpoint(eager=True)
         edges = candidate_edges(bands, int(near_cfg.get("max_bucket_pairs_size", 50))).localCheckpoint(eager=True)
-        source_text = None
-        if near_cfg.get("verify", "signature") == "exact":
-            involved = edges.select(F.col("a").alias("node")).union(edges.select("b")).distinct()
-            ids = nodes.join(involved, "node", "left_semi").select("node", "id")
-            source_text = ids.join(source.df.select(source.id.alias("id"), source.text.alias("text")), "id") \
-                .select("node", "text")
-        verified = verify_edges(edges, nodes, source_text, params, float(near_cfg.get("threshold", 0.8)))
-        verified = verified.localCheckpoint(eager=True)
+        verified = verify_edges(edges, nodes, source, params, near_cfg, meter, side).localCheckpoint(eager=True)
         side["near_candidate_pairs"] = edges.count()
         side["near_verified_pairs"] = verified.count()
         comps = connected_components(verified, "a", "b", int(near_cfg.get("max_iterations", 64)),
@@ -288,7 +364,7 @@ def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
     url_final = _resolve(url_dups, exact_final.select(F.col("node").alias("r"), F.col("rep").alias("final"))
                          .unionByName(near_map))
     duplicates = url_final.unionByName(exact_final).unionByName(near_dups).localCheckpoint(eager=True)
-    return DuplicateResult(nodes=nodes, duplicates=duplicates, near_edges=verified, side=side)
+    return DuplicateResult(nodes=nodes, duplicates=duplicates, near_edges=verified, side=side, meter=meter)
 
 
 def _resolve(dups: DataFrame, mapping: DataFrame) -> DataFrame:
@@ -296,14 +372,14 @@ def _resolve(dups: DataFrame, mapping: DataFrame) -> DataFrame:
             .select("node", F.coalesce("final", "rep").alias("rep"), "reason"))
 
 
-def duplicates_table(result: DuplicateResult, params: MinHashParams) -> DataFrame:
+def duplicates_table(nodes: DataFrame, duplicates: DataFrame, params: MinHashParams, meter: CpuMeter) -> DataFrame:
     """id, representative_id, reason, jaccard (MinHash estimate between the document and its representative)."""
-    n = result.nodes.select("node", "id", "sig")
-    pairs = (result.duplicates.join(n.toDF("node", "id", "sig_a"), "node")
+    n = nodes.select("node", "id", "sig")
+    pairs = (duplicates.join(n.toDF("node", "id", "sig_a"), "node")
              .join(n.toDF("rep", "representative_id", "sig_b"), "rep"))
     with_sig = pairs.where(F.col("sig_a").isNotNull() & F.col("sig_b").isNotNull())
     scored = (with_sig.select(F.col("node").alias("a"), F.col("rep").alias("b"), "sig_a", "sig_b")
-              .mapInArrow(_PairVerifier(params, exact=False), "a long, b long, jaccard double"))
+              .mapInArrow(meter.wrap(_PairVerifier(params, exact=False)), _PAIR_DDL))
     meta = pairs.select("node", "rep", "id", "representative_id", "reason")
     return (meta.join(scored.toDF("node", "rep", "jaccard"), ["node", "rep"], "left")
             .select("id", "representative_id", "reason", "jaccard"))
@@ -317,16 +393,18 @@ def _norm_paragraph(col: Column) -> Column:
 
 def boilerplate_positions(items: DataFrame, min_docs: int) -> DataFrame:
     """items: (_id, domain, pos, text) -> (_id, pos) of paragraphs found in >= min_docs documents of the domain."""
-    hashed = items.where(F.col("domain").isNotNull() & F.col("text").isNotNull()) \
+    # Blank paragraphs (empty lines of generic text) are layout, never boilerplate: removing them would re-join
+    # "a\n\nb" as "a\nb" in every document of the domain.
+    hashed = items.where(F.col("domain").isNotNull() & (F.trim(F.col("text")) != "")) \
         .select("_id", "domain", "pos", _norm_paragraph(F.col("text")).alias("h"))
     common = (hashed.select("domain", "h", "_id").distinct().groupBy("domain", "h").count()
               .where(F.col("count") >= min_docs).select("domain", "h"))
     return hashed.join(common, ["domain", "h"], "left_semi").select("_id", "pos")
 
 
-def frequent_image_positions(images: DataFrame, cfg: dict, side: dict) -> DataFrame:
+def frequent_image_positions(images: DataFrame, cfg: dict, side: dict, meter: CpuMeter) -> DataFrame:
     """images: (_id, pos, url) -> (_id, pos) of image URLs (normalised) in more than max_docs documents."""
-    keyed = images.mapInArrow(_UrlKeyMapper(UrlNormConfig()), "_id string, pos int, key string") \
+    keyed = images.mapInArrow(meter.wrap(_UrlKeyMapper(UrlNormConfig())), "_id string, pos int, key string") \
         .where(F.col("key").isNotNull())
     counted = keyed
     if cfg.get("bloom_prepass", True):
@@ -334,11 +412,11 @@ def frequent_image_positions(images: DataFrame, cfg: dict, side: dict) -> DataFr
         n_items = keyed.count()
         proto = RepeatBloom.for_items(n_items, float(cfg.get("bloom_bits_per_item", 10)))
         merged = RepeatBloom(proto.num_bits, proto.num_hashes)
-        rows = keyed.select("key").mapInArrow(_BloomBuilder(proto.num_bits, proto.num_hashes),
+        rows = keyed.select("key").mapInArrow(meter.wrap(_BloomBuilder(proto.num_bits, proto.num_hashes)),
                                               "once binary, twice binary")
         for row in rows.toLocalIterator():
             merged.merge(RepeatBloom.from_bytes(proto.num_bits, proto.num_hashes, row["once"], row["twice"]))
-        counted = keyed.mapInArrow(_BloomFilter(merged), keyed.schema)
+        counted = keyed.mapInArrow(meter.wrap(_BloomFilter(merged)), keyed.schema)
         side["image_url_rows"] = n_items
         side["image_url_rows_after_bloom"] = counted.count()
     frequent = (counted.select("key", "_id").distinct().groupBy("key").count()
@@ -351,7 +429,7 @@ def _domain_from_url(url: Column) -> Column:
     return F.regexp_replace(F.lower(F.try_parse_url(url, F.lit("HOST"))), r"^www\.", "")
 
 
-def remove_positions(docs: DataFrame, source: Source, cfg: dict, side: dict) -> DataFrame:
+def remove_positions(docs: DataFrame, source: Source, cfg: dict, side: dict, meter: CpuMeter) -> DataFrame:
     """Apply paragraph and image-URL removal to the kept documents (column _id holds the document id)."""
     para_cfg, image_cfg = cfg.get("paragraph", {}), cfg.get("image_url", {})
     drops: list[DataFrame] = []
@@ -363,7 +441,7 @@ def remove_positions(docs: DataFrame, source: Source, cfg: dict, side: dict) -> 
                          .withColumn("kind", F.lit("paragraph")))
         if image_cfg.get("enabled", True):
             images = docs.select("_id", F.posexplode("images").alias("pos", "url")).where(F.col("url").isNotNull())
-            drops.append(frequent_image_positions(images, image_cfg, side).withColumn("kind", F.lit("image")))
+            drops.append(frequent_image_positions(images, image_cfg, side, meter).withColumn("kind", F.lit("image")))
     elif para_cfg.get("enabled", True) and "_url" in docs.columns:
         sep = "\n" if para_cfg.get("lines_as_paragraphs", True) else "\n\n"
         items = docs.select("_id", _domain_from_url(F.col("_url")).alias("domain"),
@@ -402,11 +480,11 @@ def remove_positions(docs: DataFrame, source: Source, cfg: dict, side: dict) -> 
 # ---------------------------------------------------------------------------------------------------------------
 def run_dedup(source: Source, output: str, cfg: dict) -> StageStats:
     stats = StageStats("dedup")
+    driver_cpu = time.process_time()
     params = params_from(cfg)
     result = find_duplicates(source, cfg)
+    spark = source.df.sparkSession
     stats.seen(result.nodes.count())
-    for reason, count in result.duplicates.groupBy("reason").count().collect():
-        stats.drop(reason, count)
     stats.side.update(result.side)
 
     cluster = result.duplicates.groupBy("rep").agg((F.count("*") + 1).alias("dup_count"))
@@ -421,22 +499,40 @@ def run_dedup(source: Source, output: str, cfg: dict) -> StageStats:
         docs = docs.withColumn("general_metadata", F.col("general_metadata")
                                .withField("minhash_cluster", F.col("_id"))
                                .withField("dup_count", F.col("_dup_count")))
-    docs = remove_positions(docs, source, cfg, stats.side)
+    docs = remove_positions(docs, source, cfg, stats.side, result.meter)
     out_cols = list(source.df.columns)
+    duplicates = result.duplicates
     if "_empty" in docs.columns:
+        # Boilerplate removal runs after the representatives are chosen, on the kept documents only: counting
+        # paragraphs before document dedup would let the copies of one article make its own paragraphs look
+        # like domain boilerplate. A representative left without text therefore drops its whole group: its
+        # copies (same URL, same or >= threshold similar text) carry the same boilerplate, and reviving an
+        # older copy would undo the preference order and need a second removal pass that its paragraph
+        # counts never saw. The copies are counted as boilerplate_copy, so no duplicate names a dropped one.
         docs = docs.localCheckpoint(eager=True)
-        boiler = docs.where(F.col("_empty")).count()
-        if boiler:
-            stats.drop("boilerplate", boiler)
+        emptied = result.nodes.join(docs.where(F.col("_empty")).select(F.col("_id").alias("id")), "id", "left_semi")
+        emptied = emptied.select(F.col("node").alias("rep")).localCheckpoint(eager=True)
+        copies = duplicates.join(emptied, "rep", "left_semi").count()
+        duplicates = duplicates.join(emptied, "rep", "left_anti").localCheckpoint(eager=True)
+        for reason, count in (("boilerplate", emptied.count()), ("boilerplate_copy", copies)):
+            if count:
+                stats.drop(reason, count)
         docs = docs.where(~F.col("_empty"))
+    for reason, count in duplicates.groupBy("reason").count().collect():
+        stats.drop(reason, count)
     kept_path, dup_path = path_join(output, "dedup", "kept"), path_join(output, "dedup", "duplicates")
     writer = docs.select(*out_cols).write.mode("overwrite").option("compression", "zstd")
     if source.partition_cols:
         writer = writer.partitionBy(*source.partition_cols)
     writer.parquet(kept_path)
-    duplicates_table(result, params).write.mode("overwrite").option("compression", "zstd").parquet(dup_path)
-    spark = source.df.sparkSession
+    duplicates_table(result.nodes, duplicates, params, result.meter) \
+        .write.mode("overwrite").option("compression", "zstd").parquet(dup_path)
     stats.keep(spark.read.parquet(kept_path).count())
+    # CPU of the Python processes only (driver + workers' mapInArrow passes); the JVM's share is not included.
+    driver_cpu = time.process_time() - driver_cpu
+    stats.cpu_s = driver_cpu + result.meter.seconds
+    stats.count("cpu_s", "python_driver", round(driver_cpu, 3))
+    stats.count("cpu_s", "python_workers", round(result.meter.seconds, 3))
     return stats.check()
 
 
