@@ -17,26 +17,14 @@ from dataclasses import dataclass
 
 from engine.output import AtomicParquetWriter, ParquetOptions, join, resolve
 from engine.stats import StageStats
-from jobs.base import FileJob, output_name, run_job
+from jobs.base import FileJob, fail_file, output_name, parquet_options, run_job
 
 
 def list_parquet(inputs: list[str]) -> list[str]:
     """Parquet files under the given files/directories (local or s3://), skipping hidden and _progress paths."""
-    import pyarrow.fs as pafs
+    from jobs.validate import list_parquet as under
 
-    out = []
-    for uri in inputs:
-        fs, path = resolve(uri)
-        info = fs.get_file_info(path)
-        prefix = "s3://" if uri.startswith("s3://") else ""
-        if info.type == pafs.FileType.File:
-            out.append(uri)
-        elif info.type == pafs.FileType.Directory:
-            for f in fs.get_file_info(pafs.FileSelector(path, recursive=True)):
-                rel = f.path[len(path):]
-                if f.type == pafs.FileType.File and f.path.endswith(".parquet") and "/." not in rel and "/_" not in rel:
-                    out.append(prefix + f.path)
-    return sorted(out)
+    return sorted({f for uri in inputs for f in under(uri)})
 
 
 @dataclass
@@ -92,14 +80,7 @@ class FilterTask:
             except Exception as e:  # unreadable input or a library bug: the file is counted as failed, not lost
                 for writer in writers.values():
                     writer.abort()
-                stats.files_failed[f"error:{type(e).__name__}"] += 1
-                # nothing of this file was written: every document read so far becomes a failure
-                unwritten = stats.records_in - stats.failed_total
-                stats.kept = 0
-                stats.dropped.clear()
-                stats.by.clear()
-                if unwritten:
-                    stats.fail(f"file_error:{type(e).__name__}", unwritten)
+                fail_file(stats, e)
         return stats
 
 
@@ -119,13 +100,7 @@ class FilterJob(FileJob):
         return paths
 
     def task(self, args, config):
-        out = config.get("output", {})
-        parquet = ParquetOptions(
-            compression=out.get("compression", "zstd"),
-            compression_level=out.get("compression_level", 3),
-            row_group_rows=out.get("row_group_rows", 8192),
-        )
-        return FilterTask(args.output, config.get("filter", {}), parquet, args.batch_rows)
+        return FilterTask(args.output, config.get("filter", {}), parquet_options(config), args.batch_rows)
 
 
 def explain(argv: list[str]) -> int:
