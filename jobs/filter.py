@@ -15,9 +15,9 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from engine.output import AtomicParquetWriter, ParquetOptions, join, resolve
+from engine.output import ParquetOptions, resolve
 from engine.stats import StageStats
-from jobs.base import FileJob, fail_file, output_name, parquet_options, run_job
+from jobs.base import FileJob, FileOutputs, fail_file, output_name, parquet_options, run_job
 
 
 def list_parquet(inputs: list[str]) -> list[str]:
@@ -45,19 +45,14 @@ class FilterTask:
         from schemas.omnicorpus import arrow_schema
 
         stats = StageStats("filter")
-        name = output_name(path)
-        writers: dict[tuple[str, str, str], AtomicParquetWriter] = {}
+        outputs = FileOutputs(self.output, output_name(path), self.parquet)
         pending: dict[tuple[str, str, str], list] = {}
 
         def flush(key):
             docs = pending.pop(key, [])
-            if not docs:
-                return
-            if key not in writers:
+            if docs:
                 table, crawl, lang = key
-                uri = join(self.output, "filter", table, f"crawl={crawl}", f"lang={lang}", f"{name}.parquet")
-                writers[key] = AtomicParquetWriter(uri, arrow_schema(), self.parquet, validate=True)
-            writers[key].write(to_batch(docs))
+                outputs.write(f"filter/{table}", (("crawl", crawl), ("lang", lang)), to_batch(docs), arrow_schema())
 
         with stats.timed():
             try:
@@ -74,12 +69,10 @@ class FilterTask:
                                 flush(key)
                 for key in list(pending):
                     flush(key)
-                for writer in writers.values():
-                    writer.close()
+                outputs.commit()
                 stats.files["done"] += 1
             except Exception as e:  # unreadable input or a library bug: the file is counted as failed, not lost
-                for writer in writers.values():
-                    writer.abort()
+                outputs.abort()
                 fail_file(stats, e)
         return stats
 
