@@ -57,6 +57,18 @@ _ICON = re.compile(r"\.svg(?:$|\?)|/(?:icons?|logos?|sprites?|avatars?|emoji|emo
                    r"(?:^|[/_-])(?:icon|logo|sprite|spacer|pixel|avatar)s?[._-]", re.I)
 
 
+# Sentence punctuation of every script, so scoring and the stub rules do not favour Latin text. Commas: Latin,
+# fullwidth and ideographic (CJK), Arabic (also Persian/Urdu). Sentence ends: Latin . ? ! before a space (or the
+# end), and the marks that need no space: CJK (。！？), Arabic question mark, Urdu full stop, Devanagari danda,
+# Burmese, Ethiopic.
+_COMMAS = (",", "\uff0c", "\u3001", "\u060c")
+_STOP = re.compile(r"[.?!](?: |$)|[\u3002\uff01\uff1f\u061f\u06d4\u0964\u0965\u104b\u1362]")
+
+
+def _commas(text: str) -> int:
+    return sum(text.count(c) for c in _COMMAS)
+
+
 def _weight(node) -> int:
     attrs = node.attributes
     w = 0
@@ -117,7 +129,7 @@ def _score_candidates(root) -> dict[int, list]:
         text = " ".join(text.split())
         if len(text) < 25:
             continue
-        points = 1 + text.count(",") + text.count("，") + text.count("、") + min(len(text) // 100, 3)
+        points = 1 + _commas(text) + min(len(text) // 100, 3)
         ancestor, level = node.parent, 0
         while ancestor is not None and level < 3 and ancestor.tag not in ("html", "-document"):
             key = ancestor.mem_id
@@ -150,13 +162,34 @@ def _top_candidate(root):
                     best = node
                 break
             node, level = node.parent, level + 1
-    # a container whose parent scores nearly as well is one block of a larger body: move up
-    while best is not None and best.parent is not None and best.parent.tag not in ("body", "html"):
-        parent = scores.get(best.parent.mem_id)
-        if parent is None or parent[0] * (1 - _link_density(best.parent)) < best_score * 0.6:
+    return _whole_body(best), best_score
+
+
+def _whole_body(best):
+    """The body split into chunks of one kind (same tag and class: story-body sections between ads or
+    'continue reading' breaks): the element holding all the chunks. Judged on the best block and its parent;
+    a chunk is a prose block of at least a tenth of the best block's text with few links (a same-class
+    wrapper around an author box is no chunk). Other containers around the best block hold its headline,
+    byline and teasers: the sibling step picks what belongs to the body from them."""
+    min_chars = max(200, _text_len(best) // 10)
+    node = best
+    for _ in range(2):
+        parent = node.parent
+        if parent is None or parent.tag in ("body", "html"):
             break
-        best = best.parent
-    return best, best_score
+        cls = node.attributes.get("class")
+        if cls:
+            for sibling in parent.iter(include_text=False):
+                if (sibling.mem_id != node.mem_id and sibling.tag == node.tag
+                        and sibling.attributes.get("class") == cls and _is_prose_block(sibling, min_chars)):
+                    return parent
+        node = parent
+    return best
+
+
+def _is_prose_block(node, min_chars: int) -> bool:
+    text_len = _text_len(node)
+    return text_len >= min_chars and _link_density(node, text_len) < 0.35
 
 
 def _keep_sibling(sibling, top_score: float, scores_cache: dict, after_top: bool) -> bool:
@@ -173,9 +206,21 @@ def _keep_sibling(sibling, top_score: float, scores_cache: dict, after_top: bool
     if tag == "p":
         ld = _link_density(sibling, text_len)
         return (text_len > 80 and ld < 0.25) or (0 < text_len <= 80 and ld == 0 and
-                                                 re.search(r"\.( |$)", sibling.text()) is not None)
+                                                 _STOP.search(sibling.text()) is not None)
+    if tag in ("div", "section") and text_len > 80 and not _has_block_inside(sibling):
+        # a div used as a paragraph (a standfirst, a summary) is judged like a long one
+        return _link_density(sibling, text_len) < 0.25
     score = scores_cache.get(sibling.mem_id)
     return score is not None and score[0] >= max(10.0, top_score * 0.2)
+
+
+_BLOCK_INSIDE = ("p, div, section, article, aside, header, footer, table, ul, ol, dl, pre, blockquote, figure, "
+                 "h1, h2, h3, h4, h5, h6, form, img, picture")
+
+
+def _has_block_inside(node) -> bool:
+    # lexbor's css() matches the node itself too
+    return any(n.mem_id != node.mem_id for n in node.css(_BLOCK_INSIDE))
 
 
 _HERO = re.compile(r"hero|masthead|banner|cover|header", re.I)
@@ -209,8 +254,8 @@ def _clean_conditionally(container) -> None:
     """Inside the chosen container, drop link lists, share bars and ad boxes: short blocks that are mostly
     links or carry a negative class hint. Blocks with real prose or with images of their own are kept."""
     for node in container.css("[class], [id], time"):
-        if node.mem_id == container.mem_id:
-            continue
+        if node.mem_id == container.mem_id or node.tag == "figcaption":
+            continue  # a caption is never rendered as text: it becomes its image's alt
         attrs = node.attributes
         if node.tag == "time" or _META.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
             if _text_len(node) < 200 and node.css_first("img, picture") is None:
@@ -218,8 +263,9 @@ def _clean_conditionally(container) -> None:
     for node in container.css("p"):  # a paragraph that is one link: "Read more", a related headline
         if node.css_first("img, picture") is None and _text_len(node) < 100 and _link_density(node) > 0.95:
             node.decompose()
+    titles = _post_title_paths(container)
     for node in reversed(container.css("div, section, ul, ol, table, form, aside, header, footer")):
-        if node.mem_id == container.mem_id:
+        if node.mem_id == container.mem_id or node.mem_id in titles:
             continue
         text_len = _text_len(node)
         weight = _weight(node)
@@ -227,15 +273,53 @@ def _clean_conditionally(container) -> None:
         if text_len == 0:
             continue  # empty wrappers and image-only figures stay; images are judged on their own
         ld = _link_density(node, text_len)
-        commas = node.text().count(",")
+        commas = _commas(node.text())
         if commas >= 10:
             continue
-        if weight < 0 and not has_image:
+        if node.tag == "footer" and text_len < 200:
+            node.decompose()  # a post's footer: author (and avatar), date, categories, share links
+        elif weight < 0 and not has_image:
             node.decompose()
         elif ld > 0.5 and text_len < 2000 and not (has_image and ld < 0.9):
             node.decompose()
         elif weight < 0 and ld > 0.2:
             node.decompose()
+
+
+def _post_title_paths(container) -> set[int]:
+    """mem_ids of the title headings (and their wrappers inside the post) of the posts in a container that
+    holds several: a blog home, a forum thread, a listing. A post is an <article> or a .post/.hentry block, its
+    title a heading that is one link (to the post's own page). On a one-article page the headline is page
+    metadata and stays out; where several posts share the body, the titles name and separate them (their
+    all-link header would otherwise look like a link list)."""
+    found = [n for n in container.css("article, .post, .hentry") if n.mem_id != container.mem_id]
+    ids = {n.mem_id for n in found}
+    posts = [n for n in found if not _has_ancestor_in(n, ids, container)]  # outermost only
+    if len(posts) < 2:
+        return set()
+    paths: set[int] = set()
+    hrefs = set()
+    for post in posts:
+        heading = post.css_first("h1, h2, h3, h4, h5, h6")
+        link = heading.css_first("a[href]") if heading is not None else None
+        href = link.attributes.get("href") if link is not None else None
+        if not href or href.startswith("#") or _text_len(link) < 0.9 * _text_len(heading):
+            continue
+        hrefs.add(href)
+        node = heading
+        while node is not None and node.mem_id != post.mem_id:
+            paths.add(node.mem_id)
+            node = node.parent
+    return paths if len(hrefs) >= 2 else set()
+
+
+def _has_ancestor_in(node, ids: set[int], stop) -> bool:
+    node = node.parent
+    while node is not None and node.mem_id != stop.mem_id:
+        if node.mem_id in ids:
+            return True
+        node = node.parent
+    return False
 
 
 def _keep_image(img, cfg: ExtractConfig) -> bool:
@@ -459,7 +543,8 @@ def extract_with_dom(text: str, url: str | None, config: ExtractConfig, budget: 
     return _tidy(best)
 
 
-_SENTENCE_END = re.compile(r"[.!?:;。！？」』\"”)]\s*$")
+# closing marks of a sentence in any script: Latin, CJK, Arabic (؟ ؛), Urdu (۔), Devanagari (। ॥), guillemets
+_SENTENCE_END = re.compile(r"[.!?:;。！？」』\"”)»\u061f\u061b\u06d4\u0964\u0965\u104b\u1362]\s*$")
 _LEAD_IN = re.compile(r"(?:\.\.\.|…|:|：)\s*$")
 
 

@@ -17,6 +17,12 @@ Datasets (read from ../shared/data/extraction; the bench skips cleanly when abse
   recall = matched / expected images; precision = matched / predicted images on pages that have expected
   images; "images on pages with none" = predicted images on pages whose expected.html has no image;
   order = fraction of matched-image pairs (within a page, over all pages) that keep Readability's order.
+- Per script (printed after the main table; weft and trafilatura side by side, text F1 only): the readability
+  pages split into Latin-script and Chinese/Japanese ones (scored per character: those scripts put no spaces
+  between words, so `\\w+` would make each clause one token); the Latin pages again, turned word for word into
+  real Arabic words with Arabic commas and question marks (Arabizer: same layout, same reference, another
+  script); and Readability's four RTL layouts with lorem ipsum and with real Arabic, Persian, Urdu and Hebrew
+  sentences (tests/data/extraction/rtl, see its SOURCE.txt). weft runs here through `extract()` directly.
 - Speed: docs per CPU-second of this process (time.process_time, so other load on the machine does not count),
   over both sets with the HTML already in memory, median of --repeats runs, interleaved between extractors.
 weft runs through `jobs.extract_html` (the `weft extract-html` code path); trafilatura 2.3 runs with its
@@ -33,6 +39,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from html import escape as html_escape, unescape as html_unescape
 from pathlib import Path
 from typing import Callable
 
@@ -46,13 +53,19 @@ FAKEHOST = "http://fakehost/test/page.html"  # Readability.js test harness page 
 _TOKEN = re.compile(r"\w+")
 
 
-def shingles(text: str, n: int = 4) -> Counter:
-    tokens = _TOKEN.findall(text or "")
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Chinese and Japanese write no spaces between words, so `\w+` makes a whole clause one token: for the
+# per-script section, each Han/kana character is a token of its own
+CJK_TOKEN = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")
+
+
+def shingles(text: str, n: int = 4, token: re.Pattern = _TOKEN) -> Counter:
+    tokens = token.findall(text or "")
     return Counter(tuple(tokens[i:i + n]) for i in range(max(1, len(tokens) - n + 1)) if tokens[i:i + n])
 
 
-def shingle_tp_fp_fn(truth: str, pred: str) -> tuple[float, float, float]:
-    t, p = shingles(truth), shingles(pred)
+def shingle_tp_fp_fn(truth: str, pred: str, token: re.Pattern = _TOKEN) -> tuple[float, float, float]:
+    t, p = shingles(truth, token=token), shingles(pred, token=token)
     tp = float(sum((t & p).values()))
     fp = float(sum((p - t).values()))
     fn = float(sum((t - p).values()))
@@ -120,6 +133,152 @@ def load_readability() -> list[dict]:
         pages.append({"id": f"{d.name}/source.html.gz", "path": d / "source.html.gz", "url": FAKEHOST,
                       "truth": html_text(expected), "images": expected_images(expected)})
     return pages
+
+
+# ---------------------------------------------------------------------------------------- per-script sets
+RTL = ROOT / "tests" / "data" / "extraction" / "rtl"  # derived RTL pages + Arabic vocabulary (see SOURCE.txt)
+RTL_LANGS = ("lorem", "ar", "fa", "ur", "he")
+_MARKUP = re.compile(r"""(?is)<(script|style)\b.*?</\1\s*>|<!--.*?-->|<(?:=\s*"[^"]*"|=\s*'[^']*'|[^>"']|["'])*>""")
+_WORD_OR_MARK = re.compile(r"\w+|[,;?]")
+_TEXT_ATTRIBUTE = re.compile(r"""(?i)\b(alt|title|content)\s*=\s*("[^"]*"|'[^']*')""")
+_META_TITLE = re.compile(r"""(?i)\b(?:name|property)\s*=\s*["'][^"']*title""")
+_ARABIC_MARKS = {",": "\u060c", ";": "\u061b", "?": "\u061f"}
+
+
+class Arabizer:
+    """Word-for-word Arabic version of a Latin-script page: every distinct word of its text (case-folded) becomes
+    one distinct real Arabic word of about the same length, and , ; ? become the Arabic marks. Markup, scripts
+    and numbers stay; text is entity-decoded first (the reference spells "&eacute;" as "é"). One instance per
+    page, applied to the page and to its reference alike, keeps the reference exact: 4-token shingles map one
+    to one while the vocabulary lasts (it is reused after that, on the few pages with more distinct words)."""
+
+    def __init__(self, vocabulary: list[str]):
+        self.vocabulary = vocabulary
+        self.pools: dict[int, list[str]] = {}
+        self.mapping: dict[str, str] = {}
+        self._refill()
+
+    def _refill(self) -> None:
+        self.pools = {}
+        for w in reversed(self.vocabulary):
+            self.pools.setdefault(len(w), []).append(w)
+
+    def word(self, w: str) -> str:
+        key = w.lower()
+        if key not in self.mapping:
+            if not any(self.pools.values()):
+                self._refill()
+            n = len(w)
+            length = min((k for k, pool in self.pools.items() if pool), key=lambda k: (abs(k - n), k))
+            self.mapping[key] = self.pools[length].pop()
+        return self.mapping[key]
+
+    def _token(self, m: re.Match) -> str:
+        t = m.group(0)
+        if t in _ARABIC_MARKS:
+            return _ARABIC_MARKS[t]
+        if not any(c.isalpha() for c in t):
+            return t
+        return self.word(t)
+
+    def text(self, text: str) -> str:
+        return html_escape(_WORD_OR_MARK.sub(self._token, html_unescape(text)))
+
+    def _attribute(self, m: re.Match) -> str:
+        quote = m.group(2)[0]
+        return f"{m.group(1)}={quote}{self.text(m.group(2)[1:-1])}{quote}"
+
+    def tag(self, tag: str) -> str:
+        """Words in alt/title attributes and in <meta> titles (the extractor compares headings with the page
+        title) are text too."""
+        if tag.startswith(("<script", "<style", "<!--")) or (
+                tag[:5].lower() == "<meta" and not _META_TITLE.search(tag)):
+            return tag
+        return _TEXT_ATTRIBUTE.sub(self._attribute, tag)
+
+    def html(self, html: str) -> str:
+        out, pos = [], 0
+        for m in _MARKUP.finditer(html):
+            out.append(self.text(html[pos:m.start()]))
+            out.append(self.tag(m.group(0)))
+            pos = m.end()
+        out.append(self.text(html[pos:]))
+        return "".join(out)
+
+
+def is_latin(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(c.isascii() for c in letters) >= 0.8 * len(letters)
+
+
+def is_cjk(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and len(re.findall(f"[{_CJK}]", text)) >= 0.5 * len(letters)
+
+
+def arabize_page(source: str, expected: str, vocabulary: list[str]) -> tuple[str, str]:
+    """(source, expected) word for word in Arabic, the source marked dir=rtl lang=ar like a real Arabic page."""
+    ar = Arabizer(vocabulary)
+    source = re.sub(r"<html\b", '<html dir="rtl" lang="ar"', ar.html(source), count=1, flags=re.I)
+    return source, ar.html(expected)
+
+
+def arabic_vocabulary() -> list[str]:
+    return (RTL / "arabic-words.txt").read_text(encoding="utf-8").split()
+
+
+def load_arabized(pages: list[dict]) -> list[dict]:
+    vocabulary = arabic_vocabulary()
+    out = []
+    for p in pages:
+        source, expected = arabize_page(gzip.decompress(p["path"].read_bytes()).decode("utf-8", "replace"),
+                                        (p["path"].parent / "expected.html").read_text(encoding="utf-8"),
+                                        vocabulary)
+        out.append({"id": "ar/" + p["id"], "html": source.encode("utf-8"), "url": p["url"],
+                    "truth": html_text(expected)})
+    return out
+
+
+def load_rtl(lang: str) -> list[dict]:
+    return [{"id": f"rtl/{lang}/{d.name}", "html": (d / "source.html").read_bytes(), "url": FAKEHOST,
+             "truth": html_text((d / "expected.html").read_text(encoding="utf-8"))}
+            for d in sorted((RTL / lang).iterdir()) if d.is_dir()]
+
+
+def per_script(rd: list[dict], outputs: dict[str, dict], fns: dict[str, Callable]) -> list[dict]:
+    """F1 by script, weft beside each peer: the readability pages split into Latin and Chinese/Japanese (scored
+    per character), the Latin ones again word for word in Arabic, and the derived RTL pages per language."""
+    latin = [p for p in rd if is_latin(p["truth"])]
+    cjk = [p for p in rd if is_cjk(p["truth"])]
+    sets = [("readability Latin-script pages", latin, _TOKEN),
+            ("  same pages, words -> Arabic", load_arabized(latin), _TOKEN),
+            ("readability zh/ja pages (per char)", cjk, CJK_TOKEN)]
+    sets += [(f"rtl-1..4 layouts, {lang}", load_rtl(lang), _TOKEN) for lang in RTL_LANGS]
+    rows = []
+    for label, pages, token in sets:
+        row = {"set": label, "pages": len(pages)}
+        for name, fn in fns.items():
+            counts = []
+            for p in pages:
+                if "html" in p:
+                    text = fn(p["html"], p["url"])[0]
+                else:
+                    text = outputs[name][p["id"]][0]
+                counts.append(shingle_tp_fp_fn(p["truth"], text, token))
+            row[name] = prf(counts)["f1"]
+        rows.append(row)
+    return rows
+
+
+def print_per_script(rows: list[dict], names: list[str]) -> None:
+    head = ("per-script set (token F1)", "pages", *names)
+    table = [head] + [(r["set"], str(r["pages"]), *(f"{r[n]:.3f}" for n in names)) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
+    print()
+    for k, row in enumerate(table):
+        print(" | ".join(c.ljust(w) for c, w in zip(row, widths)))
+        if k == 0:
+            print("-+-".join("-" * w for w in widths))
 
 
 # ------------------------------------------------------------------------------------------- extractors
@@ -230,8 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     sh, rd = load_scrapinghub(), load_readability()
     extractors = {k: v for k, v in {"weft": None, **PEERS}.items() if not args.only or k in args.only}
     results: dict[str, dict] = {}
+    outputs: dict[str, dict] = {}
     for name, fn in extractors.items():
-        res = {}
+        res = outputs[name] = {}
         for pages in (sh, rd):
             if fn is None:
                 res.update(run_weft(pages))
@@ -252,9 +412,13 @@ def main(argv: list[str] | None = None) -> int:
         results[name]["docs_per_cpu_s"] = statistics.median(rates[name]) if rates[name] else 0.0
         results[name]["docs_per_cpu_s_runs"] = rates[name]
     print_table(results, len(docs))
+    script_fns = {k: v for k, v in {"weft": weft_one, "trafilatura": trafilatura_text}.items() if k in extractors}
+    scripts = per_script(rd, outputs, script_fns) if script_fns else []
+    if scripts:
+        print_per_script(scripts, list(script_fns))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"docs_timed": len(docs), "repeats": args.repeats, "results": results},
-                                   indent=2))
+    args.out.write_text(json.dumps({"docs_timed": len(docs), "repeats": args.repeats, "results": results,
+                                    "per_script": scripts}, indent=2))
     print(f"\nwritten {args.out}")
     return 0
 

@@ -198,9 +198,10 @@ def test_story_inside_a_chrome_named_wrapper_is_found(name, phrase):
     assert len(got) == len(want) and all(keys & got for keys in want)
 
 
-@pytest.mark.parametrize("name", ["telegraph", "gitlab-blog", "yahoo-4", "yahoo-2"])
+@pytest.mark.parametrize("name", ["telegraph", "gitlab-blog", "yahoo-4", "yahoo-2", "folha"])
 def test_no_images_when_the_story_has_none(name):
-    """Lead/hero art above the body, a co-branding banner, a teaser stream: none is the story's picture."""
+    """Lead/hero art above the body, a co-branding banner, a teaser stream, a card promoting a photo gallery
+    between the paragraphs (picture and caption link to the gallery): none is the story's picture."""
     r, want, html = _readability_page(name)
     assert not want and "<img" in html  # the reference has no image although the page has some
     assert [i for i in r.images if i] == []
