@@ -9,6 +9,7 @@ workers stays cheap.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 from typing import Iterable, Iterator
 
 import pyarrow as pa
@@ -25,9 +26,11 @@ class Outcome:
 
 
 class Step:
-    """One unit of per-document work. Override `process`; `run` does the accounting."""
+    """One unit of per-document work. Override `process` (and `process_many` where documents are cheaper
+    together); `run` does the accounting."""
 
     name = "step"
+    batch_size = 1  # documents handed to process_many at once
 
     def setup(self) -> None:
         """Load models / compile tables once per process (called lazily by `run`)."""
@@ -35,20 +38,31 @@ class Step:
     def process(self, doc: Document) -> Outcome:
         raise NotImplementedError
 
+    def process_many(self, docs: list[Document]) -> list[Outcome | Exception]:
+        """One result per document, in order: its Outcome, or the exception that failed it (one bad document
+        never fails the others)."""
+        out: list[Outcome | Exception] = []
+        for doc in docs:
+            try:
+                out.append(self.process(doc))
+            except Exception as e:  # counted by run
+                out.append(e)
+        return out
+
     def run(self, docs: Iterable[Document], stats: StageStats) -> Iterator[Outcome]:
         self.setup()
-        for doc in docs:
-            stats.seen()
-            try:
-                outcome = self.process(doc)
-            except Exception as e:  # a bad document never kills the task: it is counted
-                stats.fail(f"{self.name}:{type(e).__name__}")
-                continue
-            if outcome.kept:
-                stats.keep()
-            else:
-                stats.drop(outcome.reason or f"{self.name}:unspecified")
-            yield outcome
+        it = iter(docs)
+        while group := list(islice(it, self.batch_size)):
+            stats.seen(len(group))
+            for result in self.process_many(group):
+                if isinstance(result, Exception):  # a bad document never kills the task: it is counted
+                    stats.fail(f"{self.name}:{type(result).__name__}")
+                    continue
+                if result.kept:
+                    stats.keep()
+                else:
+                    stats.drop(result.reason or f"{self.name}:unspecified")
+                yield result
 
 
 def run_on_batches(

@@ -25,7 +25,7 @@ def score(ts: TextStats) -> dict[str, float | None]:
     n = len(lines)
     dup_chars = sum(map(len, lines)) - sum(map(len, dict.fromkeys(lines)))  # all but first occurrences
     chars = len(ts.text) - ts.text.count("\n")
-    words = len(ts.words)
+    words = ts.n_words
     return {
         "fineweb_line_punct_ratio": sum(map(methodcaller("endswith", TERMINAL_PUNCTUATION), lines)) / n,
         "fineweb_short_line_ratio": sum(map(SHORT_LINE_CHARS.__ge__, map(len, lines))) / n,

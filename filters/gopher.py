@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from itertools import filterfalse
 from operator import methodcaller
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from filters.rules import decide_family
 from filters.text import TextStats, is_cjk_language
 
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
+_DOC_MUL = np.uint64(0xD6E8FEB86659FD93)  # spreads document indexes over the key space
 
 FAMILY = "gopher"
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
@@ -42,33 +42,27 @@ def stop_words() -> dict[str, frozenset[str]]:
     return {lang: frozenset(words) for lang, words in data.items()}
 
 
-@lru_cache(maxsize=1 << 16)
-def _has_letter(token: str) -> bool:
-    return any(c.isalpha() for c in token)
-
-
 def quality_scores(ts: TextStats) -> dict[str, float | None]:
-    words = ts.words
-    n = len(words)
-    content = ts.content_words
+    e = ts.encoded
+    n = len(e.ids)
+    n_content = ts.n_content_words
     lines = ts.lines or [""]
     text = ts.text
-    scores: dict[str, float | None] = {"gopher_words": float(len(content))}
+    scores: dict[str, float | None] = {"gopher_words": float(n_content)}
     # CJK "words" are single characters: a mean word length says nothing there.
     scores["gopher_mean_word_length"] = (
-        None if not content or is_cjk_language(ts.language) else float(sum(map(len, content)) / len(content))
+        None if not n_content or is_cjk_language(ts.language)
+        else float(e.lengths[e.content].sum() / n_content)
     )
     scores["gopher_hash_ratio"] = text.count("#") / n if n else None
     scores["gopher_ellipsis_ratio"] = (text.count("...") + text.count("…")) / n if n else None
     # map + methodcaller: C-level loops over the lines
     scores["gopher_bullet_lines_ratio"] = sum(map(_BULLET_START, map(str.lstrip, lines))) / len(lines)
     scores["gopher_ellipsis_lines_ratio"] = sum(map(_ELLIPSIS_END, map(str.rstrip, lines))) / len(lines)
-    # str.isalpha() settles most tokens at C speed; only the rest need the per-character look (cached).
-    not_alpha = list(filterfalse(str.isalpha, words))
-    no_alpha = len(not_alpha) - sum(map(_has_letter, not_alpha))
-    scores["gopher_alpha_words_ratio"] = (n - no_alpha) / n if n else None
+    scores["gopher_alpha_words_ratio"] = int(np.count_nonzero(e.alpha)) / n if n else None
     stops = stop_words().get((ts.language or "en").split("_")[0])
-    scores["gopher_stop_words"] = float(len(stops.intersection(ts.words_lower))) if stops else None
+    # distinct stop words present: the lower-case forms of the tokens that are stop words
+    scores["gopher_stop_words"] = float(np.unique(e.lower[ts.in_word_list(stops)]).size) if stops else None
     return scores
 
 
@@ -79,74 +73,116 @@ def _duplicates(items: list[str]) -> tuple[int, int]:
     return len(items) - len(first), sum(map(len, items)) - sum(map(len, first))
 
 
-def _repeats(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each hash an id shared by equal hashes, and each id's count (one sort)."""
-    order = np.argsort(hashes, kind="stable")
-    sorted_h = hashes[order]
-    new_run = np.empty(len(hashes), dtype=bool)
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each key an id shared by equal keys, and each id's count (one sort)."""
+    order = np.argsort(keys)
+    sorted_k = keys[order]
+    new_run = np.empty(len(keys), dtype=bool)
     new_run[:1] = True
-    np.not_equal(sorted_h[1:], sorted_h[:-1], out=new_run[1:])
+    np.not_equal(sorted_k[1:], sorted_k[:-1], out=new_run[1:])
     run_id = np.cumsum(new_run) - 1
-    ids = np.empty(len(hashes), dtype=np.int64)
+    ids = np.empty(len(keys), dtype=np.int64)
     ids[order] = run_id
     return ids, np.bincount(run_id)
 
 
-def _scan_duplicates(positions: np.ndarray, ids: np.ndarray, cum: np.ndarray, n: int) -> int:
+def _scan_duplicates(positions: np.ndarray, ids: np.ndarray, chars: np.ndarray, n: int) -> np.ndarray:
     """Gopher's sequential rule over the n-grams that occur more than once (the others never repeat): scanning
-    left to right, an n-gram seen before adds its characters and the scan jumps past it."""
+    left to right, an n-gram seen before adds its characters and the scan jumps past it. Positions are global
+    over several documents; ids never match across documents and a jump never passes a document's end, so
+    one scan serves them all. Returns the characters added at each position (0 where none)."""
+    added = np.zeros(len(positions), dtype=np.int64)
     if len(positions) == 0:
-        return 0
+        return added
     seen = bytearray(int(ids.max()) + 1)
-    total, next_free = 0, 0
-    for pos, key, chars in zip(positions.tolist(), ids.tolist(), (cum[positions + n] - cum[positions]).tolist()):
+    next_free = 0
+    for i, (pos, key) in enumerate(zip(positions.tolist(), ids.tolist())):
         if pos < next_free:
             continue
         if seen[key]:
-            total += chars
+            added[i] = chars[i]
             next_free = pos + n
         else:
             seen[key] = 1
-    return total
+    return added
 
 
-def ngram_repetition(ts: TextStats) -> dict[int, int]:
-    """n -> characters: for n in TOP_NGRAMS, the most frequent n-gram's length (words joined by spaces) times its
-    count (ties: the n-gram seen first); for n in DUP_NGRAMS, characters in n-grams repeating an earlier one.
+def ngram_repetition_many(encoded: list[tuple[np.ndarray, np.ndarray]]) -> list[dict[int, int]]:
+    """ngram_repetition for many documents at once, given (word hashes, word lengths) per document: the numpy
+    work runs over all documents' words together (one call per step for a whole batch instead of per document).
 
     An (n+1)-gram can only occur twice where the n-grams at i and i+1 both do, so after one sort over all
-    2-grams each longer n only sorts the positions still repeating (few, on a normal page)."""
-    words = ts.word_hashes
-    cum = np.concatenate(([0], np.cumsum(ts.word_lengths)))
-    out = {n: 0 for n in TOP_NGRAMS + DUP_NGRAMS}
+    2-grams each longer n only sorts the positions still repeating (few, on a normal page). Keys mix the
+    document index into the n-gram hash, so equal n-grams of different documents never meet."""
+    n_docs = len(encoded)
+    out = [{n: 0 for n in TOP_NGRAMS + DUP_NGRAMS} for _ in range(n_docs)]
+    if n_docs == 0:
+        return out
+    sizes = np.fromiter((len(h) for h, _ in encoded), dtype=np.int64, count=n_docs)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    words = np.concatenate([h for h, _ in encoded]) if sizes.sum() else np.zeros(0, dtype=np.uint64)
+    cum = np.concatenate(([0], np.cumsum(np.concatenate([w for _, w in encoded])))) if sizes.sum() else np.zeros(1, np.int64)
+    doc = np.repeat(np.arange(n_docs, dtype=np.int64), sizes)
+    doc_key = doc.astype(np.uint64) * _DOC_MUL
+    ends = (starts + sizes)[doc]  # per word: where its document ends
+    total = len(words)
     hashes = words
-    repeating = None  # over positions 0..len(hashes)-1: does the (n-1)-gram there occur more than once
+    repeating = None  # per global position: does the (n-1)-gram there occur more than once in its document
+    done = np.zeros(n_docs, dtype=bool)  # no repeated n-gram at some n: nothing longer repeats either
     for n in range(TOP_NGRAMS[0], DUP_NGRAMS[-1] + 1):
-        m = len(words) - n + 1
+        m = total - n + 1
         if m <= 0:
             break
-        hashes = hashes[:m] * _HASH_MUL + words[n - 1 : n - 1 + m]  # uint64 arrays wrap around silently
-        # positions where the n-gram may repeat (all of them for 2-grams), and those n-grams' hashes
-        positions = np.arange(m) if repeating is None else (repeating[:m] & repeating[1 : m + 1]).nonzero()[0]
-        ids, counts = _repeats(hashes if repeating is None else hashes[positions])
-        top = int(counts.max()) if len(counts) else 0
-        if top < 2:  # nothing repeats at this n, so no longer n-gram repeats either:
-            for k in TOP_NGRAMS:  # the top n-gram is the first one, once
-                if n <= k <= len(words):
-                    out[k] = int(cum[k]) + k - 1
-            break
-        repeat = counts[ids] > 1
-        if n in TOP_NGRAMS:
-            pos = int(positions[(counts[ids] == top).argmax()])  # the first position with the top count
-            out[n] = (int(cum[pos + n] - cum[pos]) + n - 1) * top
+        hashes = hashes[:m] * _HASH_MUL + words[n - 1: n - 1 + m]  # uint64 arrays wrap around silently
+        fits = np.arange(m) + n <= ends[:m]  # the n-gram stays inside its document
+        candidate = fits if repeating is None else fits & repeating[:m] & repeating[1: m + 1]
+        positions = np.flatnonzero(candidate)
+        if len(positions):
+            ids, counts = _runs(hashes[positions] ^ doc_key[positions])
+            count_at = counts[ids]
+            pos_doc = doc[positions]
         else:
-            out[n] = _scan_duplicates(positions[repeat], ids[repeat], cum, n)
+            ids = count_at = pos_doc = np.zeros(0, dtype=np.int64)
+        top = np.zeros(n_docs, dtype=np.int64)
+        np.maximum.at(top, pos_doc, count_at)
+        # documents with no repeated n-gram: their top n-gram is their first, once, and nothing longer repeats
+        newly_done = ~done & (sizes >= n) & (top < 2)
+        for d in np.flatnonzero(newly_done).tolist():
+            first = int(starts[d])
+            for k in TOP_NGRAMS:
+                if n <= k <= sizes[d]:
+                    out[d][k] = int(cum[first + k] - cum[first]) + k - 1
+        done |= newly_done
+        if len(positions) == 0:
+            break
+        repeat = count_at > 1
+        if n in TOP_NGRAMS:
+            # per document with a repeat: the first position with the document's top count
+            hit = np.flatnonzero(repeat & (count_at == top[pos_doc]))
+            docs_hit, first_hit = np.unique(pos_doc[hit], return_index=True)
+            pos = positions[hit[first_hit]]
+            chars = (cum[pos + n] - cum[pos] + n - 1) * top[docs_hit]
+            for d, c in zip(docs_hit.tolist(), chars.tolist()):
+                out[d][n] = c
+        else:
+            rep_pos = positions[repeat]
+            added = _scan_duplicates(rep_pos, ids[repeat], cum[rep_pos + n] - cum[rep_pos], n)
+            per_doc = np.bincount(doc[rep_pos], weights=added, minlength=n_docs)
+            for d in np.flatnonzero(per_doc).tolist():
+                out[d][n] = int(per_doc[d])
         repeating = np.zeros(m, dtype=bool)
         repeating[positions[repeat]] = True
     return out
 
 
-def repetition_scores(ts: TextStats) -> dict[str, float | None]:
+def ngram_repetition(ts: TextStats) -> dict[int, int]:
+    """n -> characters: for n in TOP_NGRAMS, the most frequent n-gram's length (words joined by spaces) times its
+    count (ties: the n-gram seen first); for n in DUP_NGRAMS, characters in n-grams repeating an earlier one."""
+    return ngram_repetition_many([(ts.word_hashes, ts.word_lengths)])[0]
+
+
+def repetition_scores(ts: TextStats, ngram_chars: dict[int, int] | None = None) -> dict[str, float | None]:
+    """`ngram_chars`: this text's ngram_repetition when a batch computed it already."""
     text = ts.text
     size = len(text)
     scores: dict[str, float | None] = {}
@@ -162,7 +198,7 @@ def repetition_scores(ts: TextStats) -> dict[str, float | None]:
     dup_n, dup_chars = _duplicates(lines)
     scores["gopher_dup_line_frac"] = dup_n / len(lines)
     scores["gopher_dup_line_char_frac"] = dup_chars / size
-    chars = ngram_repetition(ts)
+    chars = ngram_chars if ngram_chars is not None else ngram_repetition(ts)
     for n in TOP_NGRAMS:
         scores[f"gopher_top_{n}gram_frac"] = chars[n] / size
     for n in DUP_NGRAMS:

@@ -15,6 +15,12 @@ marked so there.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from functools import lru_cache
+from itertools import accumulate
+from operator import methodcaller, ne
+
+import numpy as np
 
 from engine.document import Document
 from filters.text import TextStats
@@ -23,11 +29,15 @@ from filters.text import TextStats
 _SOCIAL_ENDINGS = ("references", "like", "likes", "share", "shares", "comment", "comments", "review", "reviews",
                    "reviews about", "call us at", "email us at", "more images", "users online", "copyright",
                    "subscribe", "subscribes")
+# what `candidates` looks for at the end: a social ending, with ':' after it, or " :"; or a final ')'
+_CANDIDATE_ENDINGS = (*_SOCIAL_ENDINGS, *(e + ":" for e in _SOCIAL_ENDINGS), " :", ")")
 _SOCIAL_PHRASES = ("for more info", "for more detail", "top threads", "most read", "most viewed", "most shared",
                    "most liked", "more here")
 _DOWNLOAD_PHRASES = ("for details on the", "the link is")
 # weft addition named in the issue: short navigation/consent lines. Patterns below run on the lower-cased
 # paragraph instead of with re.IGNORECASE (several times faster in Python's re).
+_UI_LITERALS = ("sign in", "sign up", "log in", "login", "log out", "register", "read more", "continue reading",
+                "share this", "share on", "cookie", "advertisement", "sponsored", "all rights reserved", "follow us")
 _UI_LINE = re.compile(
     r"\b(sign in|sign up|log ?in|log out|register|read more|continue reading|share this|share on|"
     r"cookies?|advertisement|sponsored|all rights reserved|follow us)\b"
@@ -46,6 +56,10 @@ _DATE_TIME = re.compile(
     r"|\b\d{1,2}[:.]\d{2}\s*(?:a|p)?\.?m\.?\b|\b(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?\b"
     r"|\b(?:[01]?[0-9]|2[0-3])(?::[0-5][0-9])?(?:[ap]\.?m\.?)\b"
 )
+# Necessary conditions of _DATE_TIME (every alternative has digit-[:.]-digit, a digit then am/pm, or a month
+# abbreviation) and of _PHONE (digit-dash-digit), for the bulk pre-check in `candidates`.
+_MAY_BE_DATE_TIME = re.compile(rf"\d[:.]\d|\d[ap]\.?m|{_MON}")
+_MAY_BE_PHONE = re.compile(r"\d-\d")
 _PHOTO_BY = re.compile(r"\(Photo:[A-Za-z,\s]{0,20}\)")
 _CITATION_ITEM = re.compile(r"\[\d{1,2}\]\s.*(?<=\.)")
 _CAPTION_WORDS = ("photo", "image", "picture", "credit", "getty", "shutterstock", "courtesy", "caption",
@@ -108,6 +122,55 @@ def _is_caption(text: str, max_words: int) -> bool:
     return len(re.findall(r"\w+", lower)) < max_words and any(w in lower for w in _CAPTION_WORDS)
 
 
+@lru_cache(maxsize=1)
+def _trigger_automaton():
+    """Every literal that some text rule needs (phrases, UI words, "published", "photo", ...), for one
+    Aho-Corasick pass over a document's lower-cased paragraphs."""
+    import ahocorasick
+
+    words = (*_SOCIAL_PHRASES, *_DOWNLOAD_PHRASES, *_UI_LITERALS, "special thanks", "published", "photo")
+    automaton = ahocorasick.Automaton()
+    for w in words:
+        automaton.add_word(w, w)
+    automaton.make_automaton()
+    return automaton
+
+
+def candidates(stripped: list[str], uppercase_max: float = 0.8) -> list[int]:
+    """Indexes of the paragraphs that some rule of `paragraph_reason` could remove; the others are kept without
+    running the rules. Each test is a necessary condition of a rule, computed for all paragraphs at once (C-level
+    maps, one Aho-Corasick pass, numpy), so the common paragraph costs no Python frame:
+      empty; ends like a social line (or with ':'); contains a rule's literal (phrases, UI words, "published",
+      "photo" - which covers "(Photo:"); ends with ')'; few lower-case ASCII letters (upper-case rule);
+      is short (< 20 words) with digit-':'-digit, a digit then am/pm, or a month (dates, times) or has
+      digit-'-'-digit (< 80 words: phones);
+      starts with "by " (< 10 words: by-lines)."""
+    lowers = list(map(str.lower, stripped))
+    n_spaces = list(map(methodcaller("count", " "), stripped))
+    hit = set()
+    joined = "\n".join(lowers)
+    if joined:
+        starts = list(accumulate((len(x) + 1 for x in lowers), initial=0))
+        for end, _ in _trigger_automaton().iter(joined):
+            hit.add(bisect_right(starts, end) - 1)
+    # upper-case rule: more than `uppercase_max` of the non-space characters are upper case: it needs an
+    # upper-case letter (lower-casing changes the text) and fewer lower-case ASCII letters than
+    # (1 - uppercase_max) of the characters (counted on the UTF-8 bytes, as the rule does)
+    raw = [x.encode("utf-8", "surrogatepass") for x in stripped]
+    n_lower = np.fromiter(map(len, raw), np.int64, len(raw)) - np.fromiter(
+        map(len, map(methodcaller("translate", None, _ASCII_LOWER), raw)), np.int64, len(raw))
+    n_chars = np.fromiter(map(len, stripped), np.int64, len(stripped))
+    maybe_upper = ((n_lower < (1 - uppercase_max) * n_chars)
+                   & np.fromiter(map(ne, stripped, lowers), bool, len(stripped))).tolist()
+    social_end = map(methodcaller("endswith", _CANDIDATE_ENDINGS), lowers)
+    by_line = map(methodcaller("startswith", "by "), lowers)
+    when, phone = _MAY_BE_DATE_TIME.search, _MAY_BE_PHONE.search
+    return [i for i, (x, spaces, upper, social, by) in enumerate(
+        zip(stripped, n_spaces, maybe_upper, social_end, by_line))
+        if not x or upper or social or i in hit or (by and spaces < 9)
+        or (spaces < 19 and when(x)) or (spaces < 79 and "-" in x and phone(x))]
+
+
 def paragraph_mask(doc: Document, cfg: dict | None = None) -> tuple[list[bool], dict[str, int]]:
     """keep-mask over doc positions and the count of removed paragraphs per rule."""
     cfg = cfg or {}
@@ -123,10 +186,11 @@ def paragraph_mask(doc: Document, cfg: dict | None = None) -> tuple[list[bool], 
             reasons[why] = reasons.get(why, 0) + 1
 
     text_pos = [i for i, t in enumerate(doc.texts) if t is not None]
-    for i in text_pos:
-        why = paragraph_reason(doc.texts[i], upper, ui_words)
+    stripped = [doc.texts[i].strip() for i in text_pos]
+    for k in candidates(stripped, upper):
+        why = paragraph_reason(doc.texts[text_pos[k]], upper, ui_words)
         if why:
-            drop(i, why)
+            drop(text_pos[k], why)
     # Position rules: a "[n] ..." reference list that reaches the last five paragraphs, a final "(...)" note.
     cites = [i for i in text_pos if _CITATION_ITEM.match(doc.texts[i])]
     if cites and cites[-1] in text_pos[-5:]:
@@ -149,7 +213,7 @@ def paragraph_mask(doc: Document, cfg: dict | None = None) -> tuple[list[bool], 
 def document_scores(doc: Document, ts: TextStats, removed: int, paragraphs_before: int) -> dict[str, float | None]:
     """Scores on the edited document; `ts` is the TextStats of its main text (words already counted there)."""
     paragraphs = doc.paragraphs
-    total = len(ts.content_words)
+    total = ts.n_content_words
     images = sum(u is not None for u in doc.images)
     return {
         "omni_paragraphs_removed_frac": removed / paragraphs_before if paragraphs_before else None,

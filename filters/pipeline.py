@@ -12,6 +12,7 @@ Scores are computed for every document that reaches step 5, kept or not, so thre
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 import pyarrow as pa
@@ -26,25 +27,42 @@ from filters.safety import FLAGGED_DIR, OptOut, UrlBlocklist, flagged_ratio
 from filters.text import TextStats
 
 
-def score_text(text: str, language: str | None, flagged_dir: str = str(FLAGGED_DIR)) -> tuple[dict, TextStats]:
-    """Every text score of one text (Gopher, C4, FineWeb, flagged words) from one shared analysis."""
-    ts = TextStats(text, language)
+def score_text(text: str | TextStats, language: str | None, flagged_dir: str = str(FLAGGED_DIR),
+               ngram_chars: dict[int, int] | None = None) -> tuple[dict, TextStats]:
+    """Every text score of one text (Gopher, C4, FineWeb, flagged words) from one shared analysis (a TextStats
+    may be passed in already tokenised). `ngram_chars`: the text's n-gram repetition, when computed already for
+    a batch (gopher.ngram_repetition_many)."""
+    ts = text if isinstance(text, TextStats) else TextStats(text, language)
     scores: dict[str, float | None] = {}
-    scores.update(gopher.score(ts))
+    scores.update(gopher.quality_scores(ts))
+    scores.update(gopher.repetition_scores(ts, ngram_chars))
     scores.update(c4.score(ts))
     scores.update(fineweb.score(ts))
-    scores["flagged_words_ratio"] = flagged_ratio(ts.words_lower, language, flagged_dir)
+    scores["flagged_words_ratio"] = flagged_ratio(ts, language, flagged_dir)
     return scores, ts
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A document past the URL checks and paragraph edits, with its language and tokens, waiting for scores."""
+
+    doc: Document
+    language: str | None
+    lang_score: float
+    ts: TextStats
+    removed: int
+    paragraphs_before: int
 
 
 class FilterStep(Step):
     name = "filter"
+    batch_size = 256  # n-gram repetition runs over a batch's words at once
 
     def __init__(self, cfg: FilterConfig | None = None):
         self.cfg = cfg or FilterConfig.load()
         lid = self.cfg.langid
         self.langid = LanguageIdentifier(
-            str(self.cfg.resolve(lid.get("model"))) if lid.get("model") else None, int(lid.get("max_chars", 5_000))
+            str(self.cfg.resolve(lid.get("model"))) if lid.get("model") else None, int(lid.get("max_chars", 2_000))
         )
         self.keep_languages = frozenset(lid.get("keep") or ())
         self.min_lang_score = float(lid.get("min_score") or 0.0)
@@ -59,8 +77,40 @@ class FilterStep(Step):
     def setup(self) -> None:
         self.langid.model  # load once per process, before the first document is timed
 
-    # -- one document ------------------------------------------------------------------------------------
+    # -- documents ---------------------------------------------------------------------------------------
     def process(self, doc: Document) -> Outcome:
+        result = self.process_many([doc])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def process_many(self, docs: list[Document]) -> list[Outcome | Exception]:
+        """URL checks, paragraph edits, language and tokens per document; n-gram repetition for all of them in
+        one numpy pass; then every score and the decision per document. A failure stays with its document."""
+        results: list[Outcome | Exception | None] = [None] * len(docs)
+        pending: list[tuple[int, _Prepared]] = []
+        for i, doc in enumerate(docs):
+            try:
+                r = self._prepare(doc)
+            except Exception as e:
+                results[i] = e
+                continue
+            if isinstance(r, Outcome):
+                results[i] = r
+            else:
+                pending.append((i, r))
+        try:
+            chars = gopher.ngram_repetition_many([(p.ts.word_hashes, p.ts.word_lengths) for _, p in pending])
+        except Exception:  # never expected; fall back to one document at a time so the failure is isolated
+            chars = [None] * len(pending)
+        for (i, p), ngram_chars in zip(pending, chars):
+            try:
+                results[i] = self._score_and_decide(p, ngram_chars)
+            except Exception as e:
+                results[i] = e
+        return results
+
+    def _prepare(self, doc: Document) -> Outcome | _Prepared:
         if self.optout.matches(doc.url):
             return self._reject(doc, "optout")
         blocked = self.blocklist.match(doc.url)
@@ -79,14 +129,19 @@ class FilterStep(Step):
             if removed:
                 doc.keep_positions(keep)
                 doc.meta["paragraph_removals"] = reasons  # not a schema field: dropped by to_batch, used by --explain
+        ts = TextStats(doc.text, language)
+        ts.encoded  # tokenise now: a failure here belongs to this document
+        return _Prepared(doc, language, lang_score, ts, removed, before)
 
-        scores, ts = score_text(doc.text, language, self.flagged_dir)
+    def _score_and_decide(self, p: _Prepared, ngram_chars: dict[int, int] | None) -> Outcome:
+        doc, language, lang_score = p.doc, p.language, p.lang_score
+        scores, ts = score_text(p.ts, language, self.flagged_dir, ngram_chars)
         scores["lang_score"] = lang_score
-        scores.update(omnicorpus.document_scores(doc, ts, removed, before))
+        scores.update(omnicorpus.document_scores(doc, ts, p.removed, p.paragraphs_before))
         doc.scores = scores
         doc.meta["language"] = language
         doc.meta["language_score"] = lang_score
-        doc.meta["num_words"] = len(ts.content_words)
+        doc.meta["num_words"] = ts.n_content_words
 
         if self.keep_languages and language not in self.keep_languages:
             return self._reject(doc, "language")

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from engine.document import domain_of
+
+if TYPE_CHECKING:
+    from filters.text import TextStats
 
 FLAGGED_DIR = Path(__file__).parent / "data" / "flagged"
 
@@ -37,11 +41,12 @@ def flagged_words(language: str, directory: str = str(FLAGGED_DIR)) -> frozenset
     return frozenset(w.lower() for w in read_list(path)) if path.exists() else None
 
 
-def flagged_ratio(words_lower: list[str], language: str | None, directory: str = str(FLAGGED_DIR)) -> float | None:
+def flagged_ratio(ts: "TextStats", language: str | None, directory: str = str(FLAGGED_DIR)) -> float | None:
+    """Share of the text's tokens whose lower-case form is a flagged word of `language`."""
     words = flagged_words((language or "").split("_")[0], directory) if language else None
-    if words is None or not words_lower:
+    if words is None or not ts.n_words:
         return None
-    return sum(map(words.__contains__, words_lower)) / len(words_lower)
+    return int(ts.in_word_list(words).sum()) / ts.n_words
 
 
 def _host_suffixes(host: str) -> list[str]:

@@ -14,19 +14,25 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from functools import cached_property
-from itertools import filterfalse
+from functools import cached_property, lru_cache
 
 import numpy as np
 
 from filters.tokens import tokenizer
+from filters.vocab import Encoded, TokenVocab
 
 _CJK_CLASS = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana, kanji
 _CJK = re.compile(f"[{_CJK_CLASS}]")
 # Chinese/Japanese: one token per CJK character (kana, kanji, CJK and full-width punctuation), and the other
-# runs (Latin words, numbers) by the language-independent rules: spaces around each such character, then the
-# usual tokeniser (which caches one-character chunks).
-_CJK_SPLIT = re.compile(f"([{_CJK_CLASS}\u3000-\u303f\ufe30-\ufe4f\uff00-\uffef])")
+# runs (Latin words, numbers) by the language-independent rules: spaces around each such character (one
+# str.translate, C speed), then the usual tokeniser (which keeps one-character chunks in its vocabulary).
+_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x3000, 0x303F),
+               (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
+
+
+@lru_cache(maxsize=1)
+def _cjk_spacing() -> dict[int, str]:
+    return {cp: f" {chr(cp)} " for lo, hi in _CJK_RANGES for cp in range(lo, hi + 1)}
 _SPACE_LANGS_WITHOUT_WORDS = frozenset({"th", "lo", "km", "my", "bo"})  # scripts written without spaces
 
 # Tokens made only of these are "symbols", not words (Gopher's word count and mean word length). The same
@@ -59,15 +65,38 @@ def is_cjk_language(language: str | None) -> bool:
     return language in ("zh", "ja", "yue", "wuu")
 
 
-def tokenize(text: str, language: str | None = None) -> list[str]:
+def _is_punctuation(token: str) -> bool:
+    return PUNCTUATION.issuperset(token)
+
+
+@lru_cache(maxsize=4)
+def vocabulary(table: str) -> TokenVocab:
+    """The process's token vocabulary for one rule table: 'en', 'xx' (language-independent), 'ws' (whitespace)."""
+    if table == "ws":
+        return TokenVocab(lambda chunk: (chunk,), _is_punctuation)
+    tok = tokenizer(table)
+    return TokenVocab(tok.chunk, _is_punctuation, special=(k for k, v in tok.special.items() if v != (k,)))
+
+
+def clear_token_caches() -> None:
+    """Start every vocabulary over (benchmarks measure a fresh worker this way)."""
+    for table in ("en", "xx", "ws"):
+        vocabulary(table).clear()
+
+
+def encode(text: str, language: str | None = None) -> Encoded:
     """Word and punctuation tokens (see module doc). CJK characters become one token each when the language is
     Chinese/Japanese, or unknown and the text contains them; a text identified as another language is tokenised
     like that language (a Japanese product name inside an English page stays one word)."""
     if is_cjk_language(language) or (language is None and _CJK.search(text) is not None):
-        return tokenizer("xx")(_CJK_SPLIT.sub(r" \1 ", text))
+        return vocabulary("xx").encode(text.translate(_cjk_spacing()))
     if language in _SPACE_LANGS_WITHOUT_WORDS:
-        return text.split()
-    return tokenizer("en" if language in (None, "en") else "xx")(text)
+        return vocabulary("ws").encode(text)
+    return vocabulary("en" if language in (None, "en") else "xx").encode(text)
+
+
+def tokenize(text: str, language: str | None = None) -> list[str]:
+    return encode(text, language).words()
 
 
 class TextStats:
@@ -90,23 +119,31 @@ class TextStats:
 
     # -- words --------------------------------------------------------------------------------------------
     @cached_property
+    def encoded(self) -> Encoded:
+        return encode(self.text, self.language)
+
+    @cached_property
     def words(self) -> list[str]:
-        return tokenize(self.text, self.language)
+        return self.encoded.words()
+
+    @property
+    def n_words(self) -> int:
+        return len(self.encoded.ids)
 
     @cached_property
-    def words_lower(self) -> list[str]:
-        return list(map(str.lower, self.words))
-
-    @cached_property
-    def content_words(self) -> list[str]:
+    def n_content_words(self) -> int:
         """Tokens that contain a character other than punctuation (Gopher's 'non-symbol words')."""
-        return list(filterfalse(PUNCTUATION.issuperset, self.words))  # C-level loop
+        return int(np.count_nonzero(self.encoded.content))
 
-    @cached_property
+    @property
     def word_lengths(self) -> np.ndarray:
-        return np.fromiter(map(len, self.words), dtype=np.int64, count=len(self.words))
+        return self.encoded.lengths
 
-    @cached_property
+    @property
     def word_hashes(self) -> np.ndarray:
-        """64-bit hash per word (Python's string hash: cached on the str objects, C speed)."""
-        return np.fromiter(map(hash, self.words), dtype=np.int64, count=len(self.words)).view(np.uint64)
+        """A random 64-bit value per distinct word: equal words, equal values (n-gram keys are built from them)."""
+        return self.encoded.hashes
+
+    def in_word_list(self, words: frozenset[str]) -> np.ndarray:
+        """bool per token: its lower-case form is in `words` (stop words, flagged words)."""
+        return self.encoded.in_word_list(words)

@@ -8,9 +8,8 @@ data/make_tokenizer_rules.py). The algorithm that applies them, per whitespace-s
   2. otherwise peel prefixes from the front and suffixes from the back, one match at a time, until neither
      matches (stopping early when the rest is a special case or a URL);
   3. what is left is one URL token, a special case, or is cut at its infixes (a-b, a/b, x.Y, "...").
-Chunks repeat a lot in text ("the", "it.", "(see"), so each chunk's tokens are cached per process: a
-document's chunks are looked up in one C-level pass, and only new chunks with punctuation run the regexes.
-A new chunk runs the prefix (suffix) regex only when its first (last) character can begin (end) a match of
+Chunks repeat a lot in text ("the", "it.", "(see"): filters/vocab.py keeps each chunk's tokens per process,
+so only new chunks come here. A new chunk runs the prefix (suffix) regex only when its first (last) character can begin (end) a match of
 it: those characters are read off the parsed patterns once (`edge_chars`), so "word," never tries the ~100
 prefix alternatives and "2019" tries none.
 """
@@ -28,7 +27,6 @@ from re._constants import (ASSERT, ASSERT_NOT, AT, ATOMIC_GROUP, BRANCH, IN, LIT
                            POSSESSIVE_REPEAT, RANGE, SUBPATTERN)
 
 RULES_PATH = Path(__file__).parent / "data" / "tokenizer_rules.json"
-_CACHE_LIMIT = 300_000  # distinct chunks kept per tokeniser before the cache starts over (bounded memory)
 _SUFFIX_WINDOW = 12  # longer than any fixed-length suffix (units, currencies, "'s") and its lookbehind
 
 
@@ -103,7 +101,6 @@ class AffixTokenizer:
                                  else (lambda s: None))
         self._may_prefix = edge_chars(rules["prefix"], last=False)  # every alternative is anchored at ^
         self._may_suffix = edge_chars(rules["suffix"], last=True)  # ... and every suffix at $
-        self._cache: dict[str, tuple[str, ...]] = {}
         self._spans: dict[tuple[str, ...], tuple[str, ...]] = {}
         # special cases that the affix rules would split: their split form -> their tokens
         for orth, toks in self.special.items():
@@ -114,34 +111,49 @@ class AffixTokenizer:
         self._span_first = frozenset(k[0] for k in self._spans)  # a run can only start at one of these
 
     def __call__(self, text: str) -> list[str]:
-        chunks = text.split()
-        cache = self._cache
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
-        for chunk in set(chunks).difference(cache):  # new chunks only (set and dict in C)
-            cache[chunk] = self._chunk(chunk)
-        return list(chain.from_iterable(map(cache.__getitem__, chunks)))
+        return list(chain.from_iterable(map(self.chunk, text.split())))
 
-    def clear_cache(self) -> None:
-        self._cache.clear()
-
-    def _chunk(self, chunk: str) -> tuple[str, ...]:
+    def chunk(self, chunk: str) -> tuple[str, ...]:
         """Tokens of one whitespace-free chunk (() for a chunk of only odd whitespace)."""
         special = self.special.get(chunk)
         if special is not None:
             return special
         if chunk.isalpha():  # no prefix, suffix or infix pattern matches letters only
             return (chunk,)
-        if chunk[0] not in self._may_prefix:
-            # Shortcuts for the two commonest shapes, with the same result as _split:
+        # Shortcuts for the commonest shapes, each with the same result as _split (tests compare them on every
+        # chunk of the fixtures): after one affix is cut, what is left is letters (or ASCII digits), which no
+        # pattern matches, unless it is a special case; and the pieces must not spell a special case again.
+        pre = self._prefix(chunk) if chunk[0] in self._may_prefix else None
+        if pre is None:  # nothing to peel at the front
             if chunk[1:].isalnum() and chunk[-1] not in self._may_suffix:  # "2019", "mp3": nothing to cut
                 return (chunk,)
-            core = chunk[:-1]
-            if core.isalpha() and core not in self.special and core not in self._span_first:
-                m = self._suffix(chunk)  # "word," "word.": one suffix, then letters only
-                if m is not None and m.start() == len(core):
-                    return core, chunk[-1]
+            suf = self._suffix(chunk) if chunk[-1] in self._may_suffix else None
+            if suf is not None:  # "word," "word." "2019," "Boar's" "are...": one suffix after letters or digits
+                core, end = chunk[: suf.start()], chunk[suf.start():]
+                if core and self._plain(core) and (core, end) not in self._spans:
+                    return core, end
+            else:
+                head, dash, tail = chunk.partition("-")  # "e-mail": an infix hyphen between ASCII words
+                if dash and head.isascii() and tail.isascii() and head.isalpha() and tail.isalpha() \
+                        and tail not in self.special and (head, dash, tail) not in self._spans:
+                    return head, dash, tail
+        else:  # "(see", "“Iron", "$US": one prefix, then letters only; "(BMI)", "(2013)": and one suffix
+            first, rest = chunk[: pre.end()], chunk[pre.end():]
+            if rest.isalpha():
+                if rest not in self.special and (first, rest) not in self._spans:
+                    return first, rest
+            elif rest and rest not in self.special and rest[-1] in self._may_suffix:
+                suf = self._suffix(rest)
+                if suf is not None and suf.start():
+                    core, end = rest[: suf.start()], rest[suf.start():]
+                    if self._plain(core) and chunk[: -len(end)] not in self.special \
+                            and (first, core, end) not in self._spans:
+                        return first, core, end
         return tuple(self._split(chunk))
+
+    def _plain(self, core: str) -> bool:
+        """Letters or ASCII digits only, and not a special case: no affix or infix rule applies to it."""
+        return (core.isalpha() or (core.isascii() and core.isdigit())) and core not in self.special
 
     def _split(self, s: str, with_specials: bool = True) -> list[str]:
         special = self.special if with_specials else {}

@@ -12,15 +12,15 @@ their defaults, run in the separate venv .venv-datatrove (python3 -m venv .venv-
 each text (C4 rewrites text in datatrove). weft's families decide with the default config/filters.yaml rules
 for English, the language datatrove's filters assume.
 
-Speed: CPU seconds per pass over all documents, median over repeats, for (a) weft's four families,
-(b) datatrove's four filters (in its process), (c) weft's whole FilterStep (language ID + OmniCorpus paragraph
-rules on one paragraph per line + every family + safety), each pass starting with an empty tokeniser cache
-(a fresh worker: the headline), (c) with the cache warmed on a disjoint half of the documents (even/odd
-halves, each measured after warming on the other: the steady state of a Spark task that has seen thousands
-of pages, without having seen these), (c) with the cache warmed on the same documents (an upper bound), and
-(c) cold on the documents of <= 50k characters (a few fixture pages are 100-190k characters of link lists).
-Reported as docs/s per core and the ratio weft/datatrove, next to OmniCorpus's published 109 docs per
-CPU-second for its preliminary text filters.
+Speed: CPU seconds per pass, median over repeats, for (a) weft's four families, (b) datatrove's four filters
+(in its process), (c) weft's whole FilterStep run as the Spark task runs it (batches of documents: language ID,
+OmniCorpus paragraph rules on one paragraph per line, every family, safety). (c) is measured three ways, on all
+documents and on the documents of <= 50k characters (a few fixture pages are 100-190k characters of link
+lists): with an empty token vocabulary (a fresh worker), with the vocabulary warmed on a disjoint half of the
+documents (even/odd halves, each measured after warming on the other: closer to a Spark worker that has seen
+thousands of pages, though not these), and warmed on the same documents (an upper bound). Reported as docs/s
+per core and the ratio weft/datatrove, next to OmniCorpus's published 109 docs per CPU-second for its
+preliminary text filters.
 """
 from __future__ import annotations
 
@@ -225,6 +225,7 @@ def main(argv=None) -> int:
     print(f"{len(docs)} documents, median {statistics.median(len(d['text']) for d in docs):.0f} chars")
 
     from engine.document import Document
+    from engine.stats import StageStats
     from filters.pipeline import FilterStep, score_text
     from filters.rules import FilterConfig
 
@@ -261,11 +262,7 @@ def main(argv=None) -> int:
         for d, o in zip(docs, ours)) / len(docs)
 
     # -- speed -----------------------------------------------------------------------------------------------
-    from filters.tokens import tokenizer
-
-    def cold():  # every pass starts like a fresh worker: the tokeniser's chunk cache is empty
-        for table in ("en", "xx"):
-            tokenizer(table).clear_cache()
+    from filters.text import clear_token_caches as cold  # every pass starts like a fresh worker
 
     def weft_rules():
         for t in texts:
@@ -278,16 +275,18 @@ def main(argv=None) -> int:
     typical = [i for i, d in enumerate(docs) if len(d["text"]) <= TYPICAL_CHARS]
 
     def weft_stage(indices=range(len(docs))):
-        for i in indices:
+        def document(i: int) -> Document:
             doc = Document(id=docs[i]["id"], url=docs[i]["url"])
             for para in paragraphs[i]:
                 doc.add_text(para)
-            step.process(doc)
+            return doc
 
-    halves = (range(0, len(docs), 2), range(1, len(docs), 2))
+        for _ in step.run(map(document, indices), StageStats("filter")):  # batches, as the Spark task runs it
+            pass
 
-    def disjoint_warm() -> list[float]:
-        """CPU seconds over both halves, each measured after warming the cache on the other half."""
+    def disjoint_warm(indices: list[int]) -> list[float]:
+        """CPU seconds over both halves of `indices`, each measured after warming the vocabulary on the other."""
+        halves = (indices[0::2], indices[1::2])
         times = []
         for _ in range(args.repeats):
             total = 0.0
@@ -300,11 +299,14 @@ def main(argv=None) -> int:
             times.append(total)
         return times
 
+    every = list(range(len(docs)))
     rules_t = time_cpu(weft_rules, args.repeats, cold)
     stage_t = time_cpu(weft_stage, args.repeats, cold)
-    stage_disjoint_t = disjoint_warm()
+    stage_disjoint_t = disjoint_warm(every)
     stage_warm_t = time_cpu(weft_stage, args.repeats)
     typical_t = time_cpu(lambda: weft_stage(typical), args.repeats, cold)
+    typical_disjoint_t = disjoint_warm(typical)
+    typical_warm_t = time_cpu(lambda: weft_stage(typical), args.repeats, lambda: weft_stage(typical))
     peer_t = peer["cpu_s"]
     n = len(docs)
     speed = {
@@ -313,6 +315,10 @@ def main(argv=None) -> int:
         "weft_stage_disjoint_warm_cache_docs_per_cpu_s": n / statistics.median(stage_disjoint_t),
         "weft_stage_same_docs_warm_cache_docs_per_cpu_s": n / statistics.median(stage_warm_t),
         f"weft_stage_docs_le_{TYPICAL_CHARS}_chars_per_cpu_s": len(typical) / statistics.median(typical_t),
+        f"weft_stage_docs_le_{TYPICAL_CHARS}_chars_disjoint_warm_per_cpu_s":
+            len(typical) / statistics.median(typical_disjoint_t),
+        f"weft_stage_docs_le_{TYPICAL_CHARS}_chars_same_docs_warm_per_cpu_s":
+            len(typical) / statistics.median(typical_warm_t),
         "datatrove_rules_docs_per_cpu_s": n / statistics.median(peer_t),
         f"datatrove_rules_docs_le_{TYPICAL_CHARS}_chars_per_cpu_s":
             len(typical) / statistics.median(peer["cpu_s_typical"]),
@@ -326,7 +332,8 @@ def main(argv=None) -> int:
     report["speed"] = {k: round(v, 2) for k, v in speed.items()}
     report["cpu_s"] = {"weft_rules": rules_t, "weft_stage": stage_t, "weft_stage_disjoint_warm": stage_disjoint_t,
                        "weft_stage_warm": stage_warm_t,
-                       "weft_stage_typical": typical_t, "datatrove_rules": peer_t,
+                       "weft_stage_typical": typical_t, "weft_stage_typical_disjoint_warm": typical_disjoint_t,
+                       "weft_stage_typical_warm": typical_warm_t, "datatrove_rules": peer_t,
                        "datatrove_rules_typical": peer["cpu_s_typical"]}
     lengths = sorted(len(d["text"]) for d in docs)
     pct = {q: lengths[min(n - 1, int(q / 100 * n))] for q in (10, 50, 90, 99)}

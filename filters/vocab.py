@@ -1,0 +1,170 @@
+"""`TokenVocab`: a text as an array of token ids, with every per-token fact the filters need as numpy arrays.
+
+The filters ask the same questions of every token of every document: how long is it, is it only punctuation,
+does it contain a letter, is its lower-case form a stop word or a flagged word. Words repeat across documents
+("the", "it.", "(see"), so each whitespace-separated chunk is tokenised once per process, its tokens get ids,
+and the answers are stored once per token. A document then costs one split, one dict lookup per chunk (a C
+loop) and a few numpy gathers, instead of a Python loop over its tokens.
+
+Layout: chunk -> tuple of token ids (a dict: a document's ids come out of one C-level chain over its chunks);
+token id -> length, content, alpha, lower id, random 64-bit value (n-gram hashes are built from these) as
+numpy columns; lower id -> stop / flagged flags per word list, filled lazily.
+
+Memory is bounded: past `limit` distinct chunks the vocabulary starts over with a new generation (`_State`);
+an `Encoded` text keeps a reference to its own, so it stays valid across a reset.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import chain
+from typing import Callable, Iterable
+
+import numpy as np
+
+_LIMIT = 300_000  # distinct chunks per vocabulary before it starts over
+
+
+class _Column:
+    """An append-only numpy column with amortised doubling (`view()` is the filled part)."""
+
+    __slots__ = ("data", "size")
+
+    def __init__(self, dtype, capacity: int = 4096):
+        self.data = np.zeros(capacity, dtype=dtype)
+        self.size = 0
+
+    def extend(self, values: Iterable, count: int) -> None:
+        need = self.size + count
+        if need > len(self.data):
+            grown = np.zeros(max(need, 2 * len(self.data)), dtype=self.data.dtype)
+            grown[: self.size] = self.data[: self.size]
+            self.data = grown  # a new array: views taken before stay valid
+        if not isinstance(values, np.ndarray):
+            values = np.fromiter(values, dtype=self.data.dtype, count=count)
+        self.data[self.size: need] = values
+        self.size = need
+
+    def view(self) -> np.ndarray:
+        return self.data[: self.size]
+
+
+class _State:
+    """Everything one generation of a vocabulary knows; a reset starts a new one, so texts encoded before it
+    keep reading theirs (strings, lower-case forms, word-list flags)."""
+
+    def __init__(self, seed: int):
+        self.chunks: dict[str, tuple[int, ...]] = {}
+        self.tokens: dict[str, int] = {}
+        self.strings: list[str] = []
+        self.length = _Column(np.int64)
+        self.content = _Column(np.bool_)
+        self.alpha = _Column(np.bool_)
+        self.lower_id = _Column(np.int64)
+        self.hash = _Column(np.uint64)
+        self.lowers: dict[str, int] = {}
+        self.lower_strings: list[str] = []
+        self.flags: dict[frozenset[str], _Column] = {}
+        self.random = np.random.default_rng(seed)
+
+    def word_flags(self, lower_ids: np.ndarray, words: frozenset[str]) -> np.ndarray:
+        """bool per token: its lower-case form is in `words` (a stop-word or flagged-word list), computed once per
+        lower-case form and list."""
+        col = self.flags.get(words)
+        if col is None:
+            col = self.flags[words] = _Column(np.bool_)
+        if col.size < len(self.lower_strings):
+            todo = self.lower_strings[col.size:]
+            col.extend(map(words.__contains__, todo), len(todo))
+        return col.view()[lower_ids]
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """One text's tokens: ids and the per-token facts, with the vocabulary generation they belong to."""
+
+    ids: np.ndarray  # token id per token, in text order
+    lengths: np.ndarray  # characters per token
+    content: np.ndarray  # bool: the token has a character that is not punctuation
+    alpha: np.ndarray  # bool: the token has a letter
+    lower: np.ndarray  # id of the token's lower-case form
+    hashes: np.ndarray  # uint64: a random value per distinct token (n-gram hashes are polynomials of these)
+    state: _State
+
+    def words(self) -> list[str]:
+        return list(map(self.state.strings.__getitem__, self.ids.tolist()))
+
+    def in_word_list(self, words: frozenset[str]) -> np.ndarray:
+        """bool per token: its lower-case form is in `words`."""
+        return self.state.word_flags(self.lower, words)
+
+
+class TokenVocab:
+    def __init__(self, chunk_tokens: Callable[[str], tuple[str, ...]], is_punctuation: Callable[[str], bool],
+                 special: Iterable[str] = (), limit: int = _LIMIT):
+        """`chunk_tokens`: the tokeniser for one chunk; `special`: chunks it does not keep whole although they
+        are letters only (spaCy's special cases such as "dont" -> do + nt)."""
+        self._chunk_tokens = chunk_tokens
+        self._is_punctuation = is_punctuation
+        self._special = frozenset(special)
+        self.limit = limit
+        self.clear()
+
+    def clear(self) -> None:
+        self._s = _State(seed=0x5EED)
+
+    def __len__(self) -> int:
+        return len(self._s.chunks)
+
+    def encode(self, text: str) -> Encoded:
+        chunks = text.split()
+        if len(self._s.chunks) > self.limit:
+            self.clear()
+        s = self._s
+        new = set(chunks).difference(s.chunks)  # set and dict work in C
+        if new:
+            self._add_chunks(new)
+        ids = np.fromiter(chain.from_iterable(map(s.chunks.__getitem__, chunks)), dtype=np.int64)
+        return Encoded(ids, s.length.view()[ids], s.content.view()[ids], s.alpha.view()[ids],
+                       s.lower_id.view()[ids], s.hash.view()[ids], s)
+
+    # -- growing -------------------------------------------------------------------------------------------
+    def _add_chunks(self, chunks: set[str]) -> None:
+        # Chunks of letters only that are not special cases are one token, themselves (most new chunks): they
+        # are added with set and dict operations in C. The rest go through the tokeniser.
+        s = self._s
+        plain = set(filter(str.isalpha, chunks)).difference(self._special)
+        if plain:
+            self._add_tokens(plain.difference(s.tokens), letters=True)
+            s.chunks.update(zip(plain, zip(map(s.tokens.__getitem__, plain))))  # chunk -> (id,)
+            chunks = chunks.difference(plain)
+        if chunks:
+            chunks_list = list(chunks)
+            split = list(map(self._chunk_tokens, chunks_list))
+            self._add_tokens(set(chain.from_iterable(split)).difference(s.tokens), letters=False)
+            get = s.tokens.__getitem__
+            s.chunks.update(zip(chunks_list, (tuple(map(get, toks)) for toks in split)))
+
+    def _add_tokens(self, tokens: set[str], letters: bool) -> None:
+        """Ids and facts for tokens not seen before (`letters`: all of them are letters only)."""
+        if not tokens:
+            return
+        s = self._s
+        new = list(tokens)
+        n = len(new)
+        s.tokens.update(zip(new, range(len(s.strings), len(s.strings) + n)))
+        s.strings.extend(new)
+        lowers = list(map(str.lower, new))
+        new_lowers = set(lowers).difference(s.lowers)
+        if new_lowers:
+            base = len(s.lower_strings)
+            s.lowers.update(zip(new_lowers, range(base, base + len(new_lowers))))
+            s.lower_strings.extend(new_lowers)
+        s.length.extend(map(len, new), n)
+        if letters:
+            s.content.extend(np.ones(n, dtype=np.bool_), n)
+            s.alpha.extend(np.ones(n, dtype=np.bool_), n)
+        else:
+            s.content.extend((not self._is_punctuation(t) for t in new), n)
+            s.alpha.extend((any(map(str.isalpha, t)) for t in new), n)
+        s.lower_id.extend(map(s.lowers.__getitem__, lowers), n)
+        s.hash.extend(s.random.integers(0, 2**64, size=n, dtype=np.uint64), n)
