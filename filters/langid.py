@@ -31,7 +31,7 @@ def default_model_path() -> str:
 class LanguageIdentifier:
     """Loads the model lazily (once per process) so that the object pickles cheaply to Spark workers."""
 
-    def __init__(self, model_path: str | None = None, max_chars: int = 5_000):
+    def __init__(self, model_path: str | None = None, max_chars: int = 2_000):
         self.model_path = model_path or None
         # fastText reads the whole string (~0.05 ms per 1k chars); the language is settled within a few thousand.
         self.max_chars = max_chars
