@@ -11,7 +11,8 @@ token id -> length, content, alpha, lower id, random 64-bit value (n-gram hashes
 numpy columns; lower id -> stop / flagged flags per word list, filled lazily.
 
 Memory is bounded: past `limit` distinct chunks the vocabulary starts over with a new generation (`_State`);
-an `Encoded` text keeps a reference to its own, so it stays valid across a reset.
+an `Encoded` text keeps a reference to its own, so it stays valid across a reset, and the tokeniser's answers of
+the last generation are kept one generation longer so a long-running worker does not start cold again.
 """
 from __future__ import annotations
 
@@ -111,6 +112,17 @@ class TokenVocab:
 
     def clear(self) -> None:
         self._s = _State(seed=0x5EED)
+        self._previous: dict[str, tuple[str, ...]] = {}
+
+    def _start_over(self) -> None:
+        """A new generation when the vocabulary is full. The tokeniser's answers for the last generation's chunks
+        with punctuation (the expensive ones) are kept as strings for one more generation, so a chunk that is
+        still in use is not tokenised again (memory stays within two generations)."""
+        old = self._s
+        strings = old.strings
+        self._previous = {chunk: tuple(map(strings.__getitem__, ids))
+                          for chunk, ids in old.chunks.items() if not chunk.isalpha()}
+        self._s = _State(seed=0x5EED)
 
     def __len__(self) -> int:
         return len(self._s.chunks)
@@ -118,7 +130,7 @@ class TokenVocab:
     def encode(self, text: str) -> Encoded:
         chunks = text.split()
         if len(self._s.chunks) > self.limit:
-            self.clear()
+            self._start_over()
         s = self._s
         new = set(chunks).difference(s.chunks)  # set and dict work in C
         if new:
@@ -139,7 +151,8 @@ class TokenVocab:
             chunks = chunks.difference(plain)
         if chunks:
             chunks_list = list(chunks)
-            split = list(map(self._chunk_tokens, chunks_list))
+            previous, tokenise = self._previous, self._chunk_tokens
+            split = [previous.get(chunk) or tokenise(chunk) for chunk in chunks_list]
             self._add_tokens(set(chain.from_iterable(split)).difference(s.tokens), letters=False)
             get = s.tokens.__getitem__
             s.chunks.update(zip(chunks_list, (tuple(map(get, toks)) for toks in split)))

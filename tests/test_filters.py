@@ -143,6 +143,15 @@ def test_token_vocabulary_gives_the_tokeniser_tokens_and_survives_a_reset():
     assert before.in_word_list(stops).sum() == sum(w.lower() in stops for w in direct) > 0
     assert small.encode(text).words() == direct
 
+    calls = []
+    counting = type(vocab)(lambda c: calls.append(c) or tokenizer("en").chunk(c), lambda t: False,
+                           special=tokenizer("en").special, limit=len(set(text.split())) + 1)
+    counting.encode(text)
+    tokenised = len(calls)
+    counting.encode("filler, words; (that) overflow the limit.")  # full: the next text starts a generation
+    assert counting.encode(text).words() == direct
+    assert len(calls) <= tokenised + 4  # the punctuated chunks of `text` were not tokenised again
+
 
 @pytest.mark.parametrize("table", ["en", "xx"])
 def test_token_shortcuts_match_the_full_rule_path(table):
