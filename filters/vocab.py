@@ -17,7 +17,8 @@ the last generation are kept one generation longer so a long-running worker does
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress, repeat
+from operator import is_
 from typing import Callable, Iterable
 
 import numpy as np
@@ -132,10 +133,11 @@ class TokenVocab:
         if len(self._s.chunks) > self.limit:
             self._start_over()
         s = self._s
-        new = set(chunks).difference(s.chunks)  # set and dict work in C
-        if new:
-            self._add_chunks(new)
-        ids = np.fromiter(chain.from_iterable(map(s.chunks.__getitem__, chunks)), dtype=np.int64)
+        known = list(map(s.chunks.get, chunks))  # one C-level pass; None marks a chunk seen for the first time
+        if None in known:
+            self._add_chunks(set(compress(chunks, map(is_, known, repeat(None)))))
+            known = list(map(s.chunks.__getitem__, chunks))
+        ids = np.fromiter(chain.from_iterable(known), dtype=np.int64)
         return Encoded(ids, s.length.view()[ids], s.content.view()[ids], s.alpha.view()[ids],
                        s.lower_id.view()[ids], s.hash.view()[ids], s)
 
