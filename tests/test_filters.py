@@ -270,6 +270,28 @@ def test_filter_batches_accounting_identity(step):
     assert sum(stats.by["dropped_by_language"].values()) == len(rejected)
 
 
+def test_a_failing_document_fails_alone_in_its_batch():
+    # Documents are scored in batches (n-grams for the whole batch at once); one that raises is counted as
+    # failed and the others get the same outcome as when each is processed on its own.
+    class Fragile(FilterStep):
+        def _prepare(self, doc):
+            if doc.id == "bad":
+                raise ValueError("broken document")
+            return super()._prepare(doc)
+
+    texts = [(DATA / "cs336" / n).read_text() for n in ("high_quality_wiki_reference.txt", "low_quality_cc.txt")]
+    docs = [_doc(t, f"d{i}") for i, t in enumerate(texts * 2)]
+    docs.insert(2, _doc(texts[0], "bad"))
+    step = Fragile()
+    stats = StageStats("filter")
+    outcomes = list(step.run(docs, stats))
+    stats.check()
+    assert stats.records_in == 5 and dict(stats.failed) == {"filter:ValueError": 1} and len(outcomes) == 4
+    alone = [step.process(_doc(texts[i % 2], f"d{i}")) for i in range(4)]
+    assert [(o.doc.id, o.kept, o.reason, o.doc.scores) for o in outcomes] == \
+        [(o.doc.id, o.kept, o.reason, o.doc.scores) for o in alone]
+
+
 def test_score_text_covers_every_schema_score():
     scores, _ = score_text("Some text.", "en")
     doc_level = {"lang_score", "omni_paragraphs_removed_frac", "omni_words_per_image", "omni_mean_paragraph_words"}
