@@ -65,6 +65,21 @@ _COMMAS = (",", "\uff0c", "\u3001", "\u060c")
 _STOP = re.compile(r"[.?!](?: |$)|[\u3002\uff01\uff1f\u061f\u06d4\u0964\u0965\u104b\u1362]")
 
 
+# Han and kana text puts no spaces between words, and one character there carries about what three (Han) or two
+# (kana) Latin characters do: in translated text a page of English is ~3x as many characters as its Chinese and
+# ~2x its Japanese. Every length threshold below counts text in this Latin-equivalent length, so a Chinese
+# sentence of 30 characters is a sentence, not a stub (Hangul is written with spaces and counts as it stands).
+_WIDE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # kana, then Han
+
+
+def _weighted_len(text: str) -> int:
+    """Length of `text` in Latin-equivalent characters."""
+    if text.isascii():
+        return len(text)
+    wide = _WIDE.findall(text)
+    return len(text) + 2 * len(wide) - sum(1 for c in wide if c <= "\u30ff")
+
+
 def _commas(text: str) -> int:
     return sum(text.count(c) for c in _COMMAS)
 
@@ -82,7 +97,7 @@ def _weight(node) -> int:
 
 
 def _text_len(node) -> int:
-    return len(" ".join(node.text(deep=True).split()))
+    return _weighted_len(" ".join(node.text(deep=True).split()))
 
 
 def _link_density(node, text_len: int | None = None) -> float:
@@ -127,9 +142,10 @@ def _score_candidates(root) -> dict[int, list]:
         else:
             text = node.text(deep=True)
         text = " ".join(text.split())
-        if len(text) < 25:
+        length = _weighted_len(text)
+        if length < 25:
             continue
-        points = 1 + _commas(text) + min(len(text) // 100, 3)
+        points = 1 + _commas(text) + min(length // 100, 3)
         ancestor, level = node.parent, 0
         while ancestor is not None and level < 3 and ancestor.tag not in ("html", "-document"):
             key = ancestor.mem_id
@@ -143,7 +159,7 @@ def _score_candidates(root) -> dict[int, list]:
     return scores
 
 
-def _top_candidate(root):
+def _top_candidate(root, base: str | None):
     scores = _score_candidates(root)
     if not scores:
         return None, 0.0
@@ -153,7 +169,7 @@ def _top_candidate(root):
     # the body split into several containers (chunks between ads, sections): strong candidates that are
     # not nested in the best one pull it up to their common ancestor, if that stays close and prose-like
     others = [n for sc, n in adjusted if sc >= 0.5 * best_score and n.mem_id != best.mem_id
-              and not _inside(n, best) and not _inside(best, n)]
+              and not _inside(n, best) and not _inside(best, n) and not _mostly_teasers(n, base)]
     if others:
         node, level = best.parent, 0
         while node is not None and level < 4 and node.tag not in ("body", "html"):
@@ -163,6 +179,47 @@ def _top_candidate(root):
                 break
             node, level = node.parent, level + 1
     return _whole_body(best), best_score
+
+
+def _teaser_lists(node, base: str | None) -> list:
+    """The lists in `node` (itself included) that list other stories: a news ticker, a "most read" box that no
+    class names. Each has at least three items and most items open with a headline link to another story
+    (after at most a short kicker) and hold little else: a summary line, a byline."""
+    found = []
+    for lst in node.css("ul, ol"):
+        items = [c for c in lst.iter(include_text=False) if c.tag == "li"]
+        if len(items) < 3:
+            continue
+        led = sum(1 for item in items if _is_teaser_item(item, base))
+        if led >= 3 and led >= 0.8 * len(items):
+            found.append(lst)
+    return found
+
+
+def _is_teaser_item(item, base: str | None) -> bool:
+    """Under 600 chars, led by its first non-empty link: a headline (20+ chars) to another story, with at most
+    a short kicker ("Opinion", "On Tech") before it."""
+    text = " ".join(item.text().split())
+    if _weighted_len(text) >= 600:
+        return False
+    for link in item.css("a[href]"):
+        title = " ".join(link.text().split())
+        if not title:
+            continue  # the picture link in front of the headline
+        start = text.find(title)
+        return (_weighted_len(title) >= 20 and 0 <= start and _weighted_len(text[:start]) < 40
+                and links_to_story(link.attributes.get("href"), None, base))
+    return False
+
+
+def _mostly_teasers(node, base: str | None) -> bool:
+    """Most of `node`'s text sits in lists of other stories: it is not a part of the body that was split off."""
+    lists = _teaser_lists(node, base)
+    if not lists:
+        return False
+    ids = {n.mem_id for n in lists}
+    outer = [n for n in lists if not _has_ancestor_in(n, ids, node)]
+    return sum(_text_len(n) for n in outer) >= 0.5 * _text_len(node)
 
 
 def _whole_body(best):
@@ -258,10 +315,13 @@ def _clean_conditionally(container) -> None:
             continue  # a caption is never rendered as text: it becomes its image's alt
         attrs = node.attributes
         if node.tag == "time" or _META.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
-            if _text_len(node) < 200 and node.css_first("img, picture") is None:
+            if _text_len(node) < 200 and not _has_picture(node):
+                line = _enclosing_block(node, container)
                 node.decompose()
+                if line is not None and _is_leftover(line):
+                    line.decompose()
     for node in container.css("p"):  # a paragraph that is one link: "Read more", a related headline
-        if node.css_first("img, picture") is None and _text_len(node) < 100 and _link_density(node) > 0.95:
+        if _text_len(node) < 100 and _link_density(node) > 0.95 and not _has_picture(node):
             node.decompose()
     titles = _post_title_paths(container)
     for node in reversed(container.css("div, section, ul, ol, table, form, aside, header, footer")):
@@ -269,7 +329,6 @@ def _clean_conditionally(container) -> None:
             continue
         text_len = _text_len(node)
         weight = _weight(node)
-        has_image = node.css_first("img, picture") is not None
         if text_len == 0:
             continue  # empty wrappers and image-only figures stay; images are judged on their own
         ld = _link_density(node, text_len)
@@ -278,12 +337,30 @@ def _clean_conditionally(container) -> None:
             continue
         if node.tag == "footer" and text_len < 200:
             node.decompose()  # a post's footer: author (and avatar), date, categories, share links
-        elif weight < 0 and not has_image:
+        elif weight < 0 and not _has_picture(node):
             node.decompose()
-        elif ld > 0.5 and text_len < 2000 and not (has_image and ld < 0.9):
+        elif ld > 0.5 and text_len < 2000 and not (ld < 0.9 and _has_picture(node)):
             node.decompose()
         elif weight < 0 and ld > 0.2:
             node.decompose()
+
+
+def _enclosing_block(node, container):
+    """The nearest block or list item around `node` inside `container` (None when it is the container)."""
+    parent = node.parent
+    while parent is not None and parent.mem_id != container.mem_id:
+        if parent.tag in _BLOCK or parent.tag in _LINE or parent.tag in _HEADINGS:
+            return parent
+        parent = parent.parent
+    return None
+
+
+def _is_leftover(line) -> bool:
+    """What stays of a line once its marked metadata went: "By", "Por X, Y y" when only the last author was
+    marked, "Updated" without its date. Short, no sentence in it, no picture."""
+    text = " ".join(line.text().split())
+    return (_weighted_len(text) < 40 and _STOP.search(text) is None and _SENTENCE_END.search(text) is None
+            and not _has_picture(line))
 
 
 def _post_title_paths(container) -> set[int]:
@@ -344,6 +421,23 @@ def _keep_image(img, cfg: ExtractConfig) -> bool:
     return True
 
 
+def _is_furniture_url(url: str) -> bool:
+    """Vector icons and images from icon/logo/avatar folders are never picture content."""
+    path = url.split("?")[0]
+    return bool(_FURNITURE_URL.search(path) or (_ICON.search(url) and path.lower().endswith(".svg")))
+
+
+def _has_picture(node) -> bool:
+    """`node` holds an image that may be content. A tag icon before a list of tag links or a clock before a
+    date is furniture (judged by URL as `_image` judges it): it does not make a link list or a metadata line
+    worth keeping."""
+    for img in node.css("img, picture"):
+        url = choose_img_src(img.attributes) if img.tag == "img" else None
+        if not url or not _is_furniture_url(url):
+            return True
+    return False
+
+
 def _image(node, w: BlockWriter, base: str | None, cfg: ExtractConfig) -> None:
     if node.tag == "picture":
         img = node.css_first("img")
@@ -359,37 +453,41 @@ def _image(node, w: BlockWriter, base: str | None, cfg: ExtractConfig) -> None:
         return
     attrs = img.attributes
     url = resolve(choose_img_src(attrs, sources), base)
-    if url and _ICON.search(url) and url.lower().split("?")[0].endswith(".svg"):
-        return  # vector icons are never picture content
-    if url and _FURNITURE_URL.search(url.split("?")[0]):
+    if url and _is_furniture_url(url):
         return
     w.image(url, attrs.get("alt") or attrs.get("title") or _figure_caption(img))
 
 
-def _teaser_images(parts, base: str | None) -> set[int]:
-    """mem_ids of the images in `parts` that are teasers of other stories: an image inside a link to a story
-    URL, in one of a run of same-shaped sibling items that each hold a link, a picture and little text
-    (a "read next" box, a most-popular list). When such items carry most of the text, the page is itself a
-    listing and its teasers are its content: none are dropped then."""
+def _teasers(parts, base: str | None) -> set[int]:
+    """mem_ids of the teasers of other stories in `parts`: an image inside a link to a story URL, in one of a
+    run of same-shaped sibling items that each hold a link, a picture and little text (a "read next" box, a
+    most-popular rail). The walk skips the run's items whole (a same-shaped sibling holding several teasers
+    too): neither the picture nor the headline is this story's. A part that is itself such an item loses only
+    its teaser pictures. When the teasers carry most of the text, the page is itself a listing and they are
+    its content: none go then."""
     runs: dict[tuple, list] = {}  # (parent, tag, class) -> the run's items, [] when not a run
-    found: list[tuple[int, tuple]] = []
+    skip: dict[int, object] = {}  # mem_id -> teaser node
     for part in parts:
         for img in part.css("img"):
-            key = _teaser_key(img, base, runs)
-            if key is not None:
-                found.append((img.mem_id, key))
+            hit = _teaser_holder(img, base, runs)
+            if hit is None:
+                continue
+            key, holder = hit
+            if holder.mem_id != part.mem_id and _inside(holder.parent, part):
+                skip[holder.mem_id] = holder
+                skip.update((item.mem_id, item) for item in runs[key])
+            else:
+                skip[img.mem_id] = img
                 if img.parent is not None and img.parent.tag == "picture":  # the walk meets the <picture>
-                    found.append((img.parent.mem_id, key))
-    if not found:
+                    skip[img.parent.mem_id] = img.parent
+    if sum(_text_len(n) for n in skip.values()) >= 0.5 * sum(_text_len(p) for p in parts):
         return set()
-    teaser_chars = sum(_text_len(item) for key in {k for _, k in found} for item in runs[key])
-    if teaser_chars >= 0.5 * sum(_text_len(p) for p in parts):
-        return set()
-    return {mem_id for mem_id, _ in found}
+    return set(skip)
 
 
-def _teaser_key(img, base: str | None, runs: dict) -> tuple | None:
-    """The (parent, tag, class) of the teaser run holding `img`, when it sits in a link to a story URL."""
+def _teaser_holder(img, base: str | None, runs: dict) -> tuple | None:
+    """(the (parent, tag, class) key of the teaser run, the run-level node holding `img`), when `img` sits in
+    a link to a story URL."""
     node, level = img.parent, 0
     while node is not None and level < 5 and node.tag != "a":
         node, level = node.parent, level + 1
@@ -406,7 +504,7 @@ def _teaser_key(img, base: str | None, runs: dict) -> tuple | None:
         if key not in runs:
             runs[key] = _teaser_run(parent, node.tag, node.attributes.get("class"))
         if runs[key]:
-            return key
+            return key, node
         node = parent
     return None
 
@@ -436,7 +534,7 @@ def _figure_caption(img) -> str | None:
 def _render(parts, w: BlockWriter, base: str | None, cfg: ExtractConfig, title: str | None) -> None:
     """Walk the chosen `parts` in document order, keeping text and images where they stand. Images outside
     them (page heroes, header art, teasers beside the column) are not the story's: references leave them out."""
-    teasers = _teaser_images(parts, base)
+    teasers = _teasers(parts, base)
     stack = [(p, False) for p in reversed(parts)]
     while stack:
         node, closing = stack.pop()
@@ -450,11 +548,10 @@ def _render(parts, w: BlockWriter, base: str | None, cfg: ExtractConfig, title: 
         if tag == "-text":
             w.text(node.text_content)
             continue
-        if tag in _SKIP:
+        if tag in _SKIP or node.mem_id in teasers:
             continue
         if tag == "img" or tag == "picture":
-            if node.mem_id not in teasers:
-                _image(node, w, base, cfg)
+            _image(node, w, base, cfg)
             continue
         if tag == "br":
             w.newline()
@@ -478,7 +575,7 @@ def _render(parts, w: BlockWriter, base: str | None, cfg: ExtractConfig, title: 
         stack.extend((c, False) for c in reversed(list(node.iter(include_text=True))))
 
 
-def _select_main(tree, strip_unlikely: bool, budget: Budget):
+def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None):
     body = tree.body
     if body is None:
         return []
@@ -488,7 +585,7 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget):
     if strip_unlikely:
         _remove_unlikely(body)
     budget.check("clean")
-    top, top_score = _top_candidate(body)
+    top, top_score = _top_candidate(body, base)
     budget.check("score")
     if top is None:
         return [body]
@@ -525,19 +622,20 @@ def extract_with_dom(text: str, url: str | None, config: ExtractConfig, budget: 
     budget.check("parse")
     meta = page_metadata(tree, url)
     best: Extracted | None = None
+    best_chars = -1
     for strip_unlikely in (True, False):
         if not strip_unlikely:  # a short first result: retry keeping "comment"/"sidebar"-like blocks (threads)
             tree = LexborHTMLParser(text)
             budget.check("reparse")
         out = Extracted(title=meta.title, date=meta.date, html_lang=meta.lang)
-        parts = _select_main(tree, strip_unlikely, budget)
+        parts = _select_main(tree, strip_unlikely, budget, meta.base)
         w = BlockWriter(out, config.min_paragraph_chars)
         _render(parts, w, meta.base, config, meta.title)
         w.flush()
         budget.check("render")
-        chars = sum(len(t) for t in out.texts if t)
-        if best is None or chars > sum(len(t) for t in best.texts if t):
-            best = out
+        chars = _weighted_len("".join(t for t in out.texts if t))
+        if chars > best_chars:
+            best, best_chars = out, chars
         if chars >= 250:
             break
     return _tidy(best)
@@ -546,15 +644,21 @@ def extract_with_dom(text: str, url: str | None, config: ExtractConfig, budget: 
 # closing marks of a sentence in any script: Latin, CJK, Arabic (؟ ؛), Urdu (۔), Devanagari (। ॥), guillemets
 _SENTENCE_END = re.compile(r"[.!?:;。！？」』\"”)»\u061f\u061b\u06d4\u0964\u0965\u104b\u1362]\s*$")
 _LEAD_IN = re.compile(r"(?:\.\.\.|…|:|：)\s*$")
+# a clock time or a numeric date (2020-06-16, 16/06/2020, 2020年06月16日, 6月16日): an unpunctuated one-line
+# paragraph that carries one at the edge of the body is a dateline or a "Source: ... Time: ..." line, even when
+# it is longer than a label (list items and table rows with dates are not: they have several lines)
+_DATE = re.compile(r"(?<!\d)(?:\d{1,2}:\d{2}|\d{4}\s*[-/.年]\s*\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}|"
+                   r"\d{1,2}\s*月\s*\d{1,2}\s*日)(?!\d)")
 
 
 def _tidy(out: Extracted) -> Extracted:
     """Drop repeated paragraphs (slideshow captions, repeated headlines) and the short, unpunctuated lines
-    (datelines, labels, 'Comments') that stick to the start and end of the body."""
+    (datelines, labels, 'Comments') that stick to the start and end of the body. Lengths are Latin-equivalent
+    (`_weighted_len`): a 30-character Chinese sentence is as long as its English translation, not a label."""
     seen: set[str] = set()
     keep = []
     for i, t in enumerate(out.texts):
-        if t is not None and len(t) < 120:  # long paragraphs may repeat on purpose (quotes, refrains)
+        if t is not None and _weighted_len(t) < 120:  # long paragraphs may repeat on purpose (quotes, refrains)
             if t in seen:
                 continue
             seen.add(t)
@@ -562,8 +666,13 @@ def _tidy(out: Extracted) -> Extracted:
 
     def is_stub(i: int) -> bool:
         t = out.texts[i]
+        if t is None:
+            return False
+        length = _weighted_len(t)
+        if length >= 120 or (length >= 40 and ("\n" in t or _DATE.search(t) is None)):
+            return False
         # a lead-in ("You may also like...", "Related:") whose list was removed is a stub too
-        return t is not None and len(t) < 40 and (not _SENTENCE_END.search(t) or _LEAD_IN.search(t) is not None)
+        return not _SENTENCE_END.search(t) or _LEAD_IN.search(t) is not None
 
     text_idx = [i for i in keep if out.texts[i] is not None]
     drop = set()

@@ -144,6 +144,32 @@ def test_non_latin_pages_extract_like_english(name):
     assert r.html_lang == json.loads((d / "expected-metadata.json").read_text()).get("lang") or r.html_lang is None
 
 
+def test_short_cjk_sentence_is_body_text_not_a_stub():
+    """Length rules count a Han character like three Latin ones (a Chinese sentence is about a third as many
+    characters as its English translation): pixnet's opening sentence, 34 characters with no closing mark, is
+    body text as its ~20-word English version would be. The tag list after the story (tag links behind a tag
+    icon) stays out: an icon does not make a link list worth keeping."""
+    d = DATA / "readability" / "pixnet"
+    r = extract(gzip.decompress((d / "source.html.gz").read_bytes()), FAKEHOST)
+    lines = [" ".join(line.split()) for t in r.texts if t for line in t.split("\n")]
+    assert "一波波接續性低溫寒流報到 已將新竹尖石鄉後山一帶層層山巒披上嫣紅的彩衣" in lines
+    assert not any("上宇老觀景台" in line for line in lines)
+
+
+def test_unpunctuated_dateline_at_the_edge_is_dropped():
+    """A one-line paragraph with a clock time or numeric date and no sentence end, above or below the body, is a
+    dateline ("Published November 20th, 2019 - 07:50 GMT", "来源：... 时间：2020年06月16日 02:31"), even when
+    it is longer than a label; the human-verified body starts after it."""
+    key = "dc7ccccc1f34eb2928cb238739aaf18c712d59d8d34b41acfb29178aeba65356"
+    truth = json.loads((DATA / "scrapinghub" / "ground-truth.json").read_text())[key]
+    r = extract(gzip.decompress((DATA / "scrapinghub" / f"{key}.html.gz").read_bytes()), truth["url"])
+    text = "\n".join(t for t in r.texts if t)
+    assert "Published November 20th, 2019" in gzip.decompress(
+        (DATA / "scrapinghub" / f"{key}.html.gz").read_bytes()).decode("utf-8", "replace")
+    assert "Published November 20th, 2019" not in text and "Published" not in truth["articleBody"]
+    assert truth["articleBody"].split("\n")[0] in text
+
+
 # ------------------------------------------------------------------------- images that are not the story's
 def _readability_page(name: str) -> tuple[Extracted, list[set[str]], str]:
     d = DATA / "readability-images" / name
@@ -177,6 +203,53 @@ def test_teaser_images_of_other_stories_are_dropped(name, teaser_items):
     assert teasers, "the fixture has teaser images to drop"
     assert not got & teasers
     assert all(keys & got for keys in want), "every image of the story is kept"
+
+
+@pytest.mark.parametrize("name,teaser_items", [
+    ("citylab-1", "li.c-article-most-popular__item"),
+    ("lifehacker-working", ".referenced-item"),
+])
+def test_teaser_headlines_of_other_stories_are_dropped(name, teaser_items):
+    """The teaser items whose pictures go (a run of same-shaped items, each a picture, a link to another story
+    and little text) go whole: their headlines and summaries are not this story's text either."""
+    from selectolax.lexbor import LexborHTMLParser
+    r, _, html = _readability_page(name)
+    text = " ".join(" ".join(t.split()) for t in r.texts if t)
+    items = [" ".join(n.text().split()) for n in LexborHTMLParser(html).css(teaser_items)]
+    headlines = [" ".join(a.text().split()) for n in LexborHTMLParser(html).css(teaser_items)
+                 for a in n.css("a[href]") if len(a.text().strip()) >= 20]
+    assert items and headlines, "the fixture has teaser items with headlines"
+    assert not [h for h in headlines if h in text]
+    assert sum(len(t) for t in r.texts if t) > 2000  # the story itself stays
+
+
+def test_ticker_of_other_stories_does_not_pull_in_the_page():
+    """A "breaking news" ticker above the story (a list whose items each open with a headline link to another
+    story, then a summary) scores like prose; it must not be taken for a split-off part of the body, which
+    would pull the whole column (ticker, polls, ads) into the extraction."""
+    key = "5f9c5ed5d64dfe682d9bde13b9b4f032a3ebdbf165c06ec49c0705bcbe106e3b"
+    truth = json.loads((DATA / "scrapinghub" / "ground-truth.json").read_text())[key]
+    html = gzip.decompress((DATA / "scrapinghub" / f"{key}.html.gz").read_bytes())
+    r = extract(html, truth["url"])
+    text = "\n".join(t for t in r.texts if t)
+    ticker = "USCIRF expresses concern over NRC"
+    assert ticker in html.decode("utf-8", "replace") and ticker not in truth["articleBody"]
+    assert ticker not in text
+    tp, fp, fn = shingle_tp_fp_fn(truth["articleBody"], text)
+    assert tp / (tp + fp) > 0.9 and tp / (tp + fn) > 0.9
+
+
+def test_bylines_do_not_leave_fragments_behind():
+    """Only the last author of "Por Steven Lee Myers, Keith Bradsher y Tariq Panja" is marked as a byline
+    ("last-byline"); once marked metadata goes, the short unpunctuated rest of its line ("By", "Por ... y")
+    goes with it."""
+    r, _, html = _readability_page("nytimes-5")
+    assert "last-byline" in html
+    lines = [" ".join(line.split()) for t in r.texts if t for line in t.split("\n")]
+    leftovers = [ln for ln in lines
+                 if ln in ("By", "Por") or (ln.startswith(("By ", "Por ")) and ln.endswith(" y"))]
+    assert not leftovers
+    assert sum(len(ln) for ln in lines) > 3000  # the listing's teasers stay
 
 
 def test_listing_page_keeps_its_teasers():
