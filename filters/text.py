@@ -65,17 +65,13 @@ def is_cjk_language(language: str | None) -> bool:
     return language in ("zh", "ja", "yue", "wuu")
 
 
-def _is_punctuation(token: str) -> bool:
-    return PUNCTUATION.issuperset(token)
-
-
 @lru_cache(maxsize=4)
 def vocabulary(table: str) -> TokenVocab:
     """The process's token vocabulary for one rule table: 'en', 'xx' (language-independent), 'ws' (whitespace)."""
     if table == "ws":
-        return TokenVocab(lambda chunk: (chunk,), _is_punctuation)
+        return TokenVocab(lambda chunk: (chunk,), PUNCTUATION.issuperset)
     tok = tokenizer(table)
-    return TokenVocab(tok.chunk, _is_punctuation, special=(k for k, v in tok.special.items() if v != (k,)))
+    return TokenVocab(tok.chunk, PUNCTUATION.issuperset, special=(k for k, v in tok.special.items() if v != (k,)))
 
 
 def clear_token_caches() -> None:

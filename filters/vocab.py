@@ -17,6 +17,7 @@ the last generation are kept one generation longer so a long-running worker does
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain, compress, repeat
 from operator import is_
 from typing import Callable, Iterable
@@ -156,8 +157,8 @@ class TokenVocab:
             previous, tokenise = self._previous, self._chunk_tokens
             split = [previous.get(chunk) or tokenise(chunk) for chunk in chunks_list]
             self._add_tokens(set(chain.from_iterable(split)).difference(s.tokens), letters=False)
-            get = s.tokens.__getitem__
-            s.chunks.update(zip(chunks_list, (tuple(map(get, toks)) for toks in split)))
+            ids = map(tuple, map(partial(map, s.tokens.__getitem__), split))  # C-level: token strings -> ids
+            s.chunks.update(zip(chunks_list, ids))
 
     def _add_tokens(self, tokens: set[str], letters: bool) -> None:
         """Ids and facts for tokens not seen before (`letters`: all of them are letters only)."""
@@ -179,7 +180,7 @@ class TokenVocab:
             s.content.extend(np.ones(n, dtype=np.bool_), n)
             s.alpha.extend(np.ones(n, dtype=np.bool_), n)
         else:
-            s.content.extend((not self._is_punctuation(t) for t in new), n)
+            s.content.extend(~np.fromiter(map(self._is_punctuation, new), dtype=np.bool_, count=n), n)
             s.alpha.extend((any(map(str.isalpha, t)) for t in new), n)
         s.lower_id.extend(map(s.lowers.__getitem__, lowers), n)
         s.hash.extend(s.random.integers(0, 2**64, size=n, dtype=np.uint64), n)
