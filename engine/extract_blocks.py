@@ -37,7 +37,10 @@ class BlockWriter:
 
     def newline(self, prefix: str = "") -> None:
         if self.line:
+            # empty cells at the end of a table row (form controls that were dropped) leave bare separators
             joined = _LINE_WS.sub(" ", "".join(self.line).replace("\n", " ")).strip()
+            while joined.endswith(" |"):
+                joined = joined[:-2].rstrip()
             if joined:
                 self.lines.append(joined)
             self.line = []

@@ -53,6 +53,10 @@ _FURNITURE_URL = re.compile(r"/(?:icons?|logos?|sprites?|avatars?|emoji|emoticon
 _NOT_PICTURE = re.compile(r"author|avatar|byline|profile|gravatar|headshot|bio(?:graphy)?(?:$|[\s_-])|"
                           r"user-?(?:info|pic|photo)|achievement|badge|logo|icon|emoji|smiley|share|social|"
                           r"sponsor|advert|banner", re.I)
+# file names of shop and form controls (add-to-cart and basket buttons, "btn_" images), whatever the folder
+_CONTROL_FILE = re.compile(r"(?:^|[^a-z])(?:btns?|buttons?)(?:[^a-z]|$)|(?:cart|basket|wishlist)(?:[^a-z]|$)", re.I)
+# legacy align values that sit an image on a line of text: bullets, dividers, badges, buttons beside a label
+_INLINE_ALIGN = frozenset("absmiddle middle texttop absbottom baseline".split())
 _ICON = re.compile(r"\.svg(?:$|\?)|/(?:icons?|logos?|sprites?|avatars?|emoji|emoticons?|smilies)/|"
                    r"(?:^|[/_-])(?:icon|logo|sprite|spacer|pixel|avatar)s?[._-]", re.I)
 
@@ -284,10 +288,11 @@ _HERO = re.compile(r"hero|masthead|banner|cover|header", re.I)
 _RELATED = re.compile(r"related|recommend|similar|more-?stories|read-?next|also-?like|you-?may", re.I)
 
 
-def _is_related_block(node) -> bool:
-    """A sibling block announced as related/recommended posts by its own class or its heading's: on article
-    pages it holds other articles (post teasers that score like prose), not more of this one."""
-    heading = node.css_first("h1, h2, h3, h4, h5, h6")
+def _is_related_block(node, by_heading: bool = True) -> bool:
+    """A sibling block announced as related/recommended posts by its own class or (with `by_heading`) its
+    heading's: on article pages it holds other articles (post teasers that score like prose), not more of
+    this one."""
+    heading = node.css_first("h1, h2, h3, h4, h5, h6") if by_heading else None
     for n in (node, heading):
         if n is not None and _RELATED.search(f"{n.attributes.get('class') or ''} {n.attributes.get('id') or ''}"):
             return True
@@ -307,22 +312,42 @@ def _remove_related_sections(root) -> None:
             node = following
 
 
-def _clean_conditionally(container) -> None:
+def _clean_conditionally(container, base: str | None) -> None:
     """Inside the chosen container, drop link lists, share bars and ad boxes: short blocks that are mostly
     links or carry a negative class hint. Blocks with real prose or with images of their own are kept."""
     for node in container.css("[class], [id], time"):
         if node.mem_id == container.mem_id or node.tag == "figcaption":
             continue  # a caption is never rendered as text: it becomes its image's alt
         attrs = node.attributes
-        if node.tag == "time" or _META.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
+        hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        if node.tag == "time" or _META.search(hint) or "caption" in hint.lower():
             if _text_len(node) < 200 and not _has_picture(node):
+                if "caption" in hint.lower():
+                    _caption_to_alt(node, container)
                 line = _enclosing_block(node, container)
                 node.decompose()
                 if line is not None and _is_leftover(line):
                     line.decompose()
+    # a "related articles" box between the paragraphs goes whole (heading, pictures and all); the outermost
+    # ones are chosen before any is removed, so no removed node is read again
+    boxes = [n for n in container.css("div, section, aside, ul, ol") if n.mem_id != container.mem_id
+             and _is_related_block(n, by_heading=False) and _link_density(n) > 0.3]
+    ids = {n.mem_id for n in boxes}
+    for node in [n for n in boxes if not _has_ancestor_in(n, ids, container)]:
+        node.decompose()
+    for node in reversed(container.css("span")):  # innermost first: the card, not the name it hangs on
+        if _is_hover_card(node, base):
+            node.decompose()
     for node in container.css("p"):  # a paragraph that is one link: "Read more", a related headline
         if _text_len(node) < 100 and _link_density(node) > 0.95 and not _has_picture(node):
             node.decompose()
+        elif _is_story_links_line(node, base):
+            label = node.prev
+            while label is not None and label.tag in ("-text", "-comment") and not label.text().strip():
+                label = label.prev
+            node.decompose()
+            if label is not None and (label.tag == "p" or label.tag in _HEADINGS) and _is_label(label):
+                label.decompose()  # its "DON'T MISS" / "Related" lead-in
     titles = _post_title_paths(container)
     for node in reversed(container.css("div, section, ul, ol, table, form, aside, header, footer")):
         if node.mem_id == container.mem_id or node.mem_id in titles:
@@ -343,6 +368,64 @@ def _clean_conditionally(container) -> None:
             node.decompose()
         elif weight < 0 and ld > 0.2:
             node.decompose()
+
+
+def _story_links(node, base: str | None) -> list:
+    return [a for a in node.css("a[href]") if links_to_story(a.attributes.get("href"), None, base)]
+
+
+def _is_story_links_line(p, base: str | None) -> bool:
+    """A paragraph that points to other stories, not one that tells this one: "READ MORE: <headline link>" (a
+    short label before one story headline) or a run of two or more story headlines ("Other story [VIDEO]<br>...")
+    with little text outside the links. The URL test runs last: it is the costly one."""
+    text_len = _text_len(p)
+    if not text_len or text_len >= 600:
+        return False
+    links = p.css("a[href]")
+    if not links:
+        return False
+    if len(links) >= 2:
+        stories = _story_links(p, base) if sum(_text_len(a) for a in links) >= 0.7 * text_len else []
+        return len(stories) >= 2 and sum(_text_len(a) for a in stories) >= 0.7 * text_len
+    text = " ".join(p.text().split())
+    title = " ".join(links[0].text().split())
+    start = text.find(title) if title else -1
+    lead = text[:start].strip() if start > 0 else ""
+    return (bool(lead) and _weighted_len(lead) <= 20 and lead.endswith((":", "\uff1a"))
+            and _weighted_len(title) >= 20 and " " in title  # a headline, not a bare URL
+            and not text[start + len(title):].strip(" .").strip()
+            and links_to_story(links[0].attributes.get("href"), None, base))
+
+
+def _is_label(node) -> bool:
+    """A short lead-in line without links or a sentence: "DON'T MISS", "Related articles"."""
+    text = " ".join(node.text().split())
+    return (0 < _weighted_len(text) <= 40 and node.css_first("a[href], img") is None
+            and _STOP.search(text) is None)
+
+
+def _is_hover_card(span, base: str | None) -> bool:
+    """A pop-up card hidden in a paragraph (a person's picture and latest headlines shown on hover): an inline
+    element made only of links, three or more of them, at least two to other stories."""
+    text_len = _text_len(span)
+    if not text_len or span.parent is None or span.parent.tag in ("body", "html"):
+        return False
+    links = span.css("a[href]")
+    return (len(links) >= 3 and len(_story_links(span, base)) >= 2
+            and sum(_text_len(a) for a in links) >= 0.9 * text_len)
+
+
+def _caption_to_alt(caption, container) -> None:
+    """A caption beside its picture (a "photo" box of one image and a caption span) becomes the picture's alt
+    text where it has none, as a <figcaption> does: captions are not body text, but they describe the image."""
+    node, level = caption.parent, 0
+    while node is not None and level < 3 and node.mem_id != container.mem_id:
+        imgs = node.css("img")
+        if imgs:
+            if len(imgs) == 1 and not (imgs[0].attributes.get("alt") or "").strip():
+                imgs[0].attrs["alt"] = " ".join(caption.text().split())
+            return
+        node, level = node.parent, level + 1
 
 
 def _enclosing_block(node, container):
@@ -400,9 +483,12 @@ def _has_ancestor_in(node, ids: set[int], stop) -> bool:
 
 
 def _keep_image(img, cfg: ExtractConfig) -> bool:
-    """Not a tracking pixel, icon, avatar or logo: by declared size and by the image's and its close
-    ancestors' class/id (author boxes, profile cards, share bars, badges)."""
+    """Not a tracking pixel, icon, avatar or logo: by declared size, by a legacy inline `align` (an image set on
+    a line of text: a bullet, a divider, a button) and by the image's and its close ancestors' class/id
+    (author boxes, profile cards, share bars, badges)."""
     attrs = img.attributes
+    if (attrs.get("align") or "").strip().lower() in _INLINE_ALIGN:
+        return False
     dims = []
     for dim in ("width", "height"):
         value = (attrs.get(dim) or "").strip().removesuffix("px")
@@ -422,9 +508,11 @@ def _keep_image(img, cfg: ExtractConfig) -> bool:
 
 
 def _is_furniture_url(url: str) -> bool:
-    """Vector icons and images from icon/logo/avatar folders are never picture content."""
+    """Vector icons, images from icon/logo/avatar folders and button images (cart, basket, "btn") are never
+    picture content."""
     path = url.split("?")[0]
-    return bool(_FURNITURE_URL.search(path) or (_ICON.search(url) and path.lower().endswith(".svg")))
+    return bool(_FURNITURE_URL.search(path) or (_ICON.search(url) and path.lower().endswith(".svg"))
+                or _CONTROL_FILE.search(path.rsplit("/", 1)[-1]))
 
 
 def _has_picture(node) -> bool:
@@ -594,16 +682,42 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None):
         parts = [top]
     else:
         scores = _score_candidates(parent)
-        parts, after_top = [], False
+        parts, after_top, before = [], False, None
         for c in parent.iter(include_text=False):
             if c.mem_id == top.mem_id:
                 after_top = True
+                if (before is not None and (not parts or parts[-1].mem_id != before.mem_id)
+                        and _is_spec_block(before)):
+                    parts.append(before)  # the item's spec sheet right above its description
                 parts.append(c)
             elif _keep_sibling(c, top_score, scores, after_top):
                 parts.append(c)
+            if c.tag != "-comment":
+                before = c
     for part in parts:
-        _clean_conditionally(part)
+        _clean_conditionally(part, base)
     return parts
+
+
+_SPEC_LINE = re.compile(r"^[^:：|]{1,20}[:：]\s*\S")
+
+
+def _is_spec_block(node) -> bool:
+    """A product's spec sheet right above its description: a table (or <dl>) of three or more short
+    "label : value" rows (code, maker, price, size) with few links. It is the item's data, not navigation."""
+    if node.tag not in ("table", "dl", "div") or _link_density(node) > 0.3:
+        return False
+    rows = node.css("dt") if node.tag == "dl" else [  # innermost rows (css() matches the node itself too)
+        r for r in node.css("tr") if all(x.mem_id == r.mem_id for x in r.css("tr"))]
+    lines = [(r, " ".join(r.text().split())) for r in rows]
+    lines = [(r, t) for r, t in lines if t]
+    specs = 0
+    for row, text in lines:
+        cells = [c for c in row.iter(include_text=False) if c.tag in ("td", "th")]
+        pair = len(cells) == 2 and 0 < _text_len(cells[0]) <= 30 if node.tag != "dl" else True
+        if _weighted_len(text) <= 80 and (pair or _SPEC_LINE.match(text)):
+            specs += 1
+    return specs >= 3 and specs >= 0.6 * len(lines)
 
 
 def _inside(node, container) -> bool:
@@ -641,8 +755,9 @@ def extract_with_dom(text: str, url: str | None, config: ExtractConfig, budget: 
     return _tidy(best)
 
 
-# closing marks of a sentence in any script: Latin, CJK, Arabic (؟ ؛), Urdu (۔), Devanagari (। ॥), guillemets
-_SENTENCE_END = re.compile(r"[.!?:;。！？」』\"”)»\u061f\u061b\u06d4\u0964\u0965\u104b\u1362]\s*$")
+# closing marks of a sentence in any script: Latin, CJK (and the fullwidth parenthesis), Arabic (؟ ؛), Urdu (۔),
+# Devanagari (। ॥), guillemets
+_SENTENCE_END = re.compile(r"[.!?:;。！？」』\"”)）»\u061f\u061b\u06d4\u0964\u0965\u104b\u1362]\s*$")
 _LEAD_IN = re.compile(r"(?:\.\.\.|…|:|：)\s*$")
 # a clock time or a numeric date (2020-06-16, 16/06/2020, 2020年06月16日, 6月16日): an unpunctuated one-line
 # paragraph that carries one at the edge of the body is a dateline or a "Source: ... Time: ..." line, even when

@@ -17,8 +17,8 @@ LAZY_SRCSET_ATTRS = ("data-srcset", "data-lazy-srcset", "data-original-srcset")
 
 # `src` values that are placeholders, not the picture: empty gifs, spacers, loading spinners.
 _PLACEHOLDER = re.compile(r"(?:^data:|blank\.(?:gif|png)|spacer\.gif|pixel\.gif|placeholder|lazy[-_]?load|"
-                          r"loading\.(?:gif|svg)|transparent\.(?:gif|png)|1x1\.(?:gif|png)|grey\.gif|empty\.gif)",
-                          re.I)
+                          r"loading\.(?:gif|svg)|(?:^|[/_-])(?:pre)?loader\w*\.(?:gif|svg|png)|"
+                          r"transparent\.(?:gif|png)|1x1\.(?:gif|png)|grey\.gif|empty\.gif)", re.I)
 _SRCSET_URL = re.compile(r"[\s,]*(\S*)")
 
 

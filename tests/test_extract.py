@@ -279,3 +279,38 @@ def test_no_images_when_the_story_has_none(name):
     assert not want and "<img" in html  # the reference has no image although the page has some
     assert [i for i in r.images if i] == []
     assert sum(len(t) for t in r.texts if t) > 500
+
+
+def _scrapinghub_page(key: str) -> tuple[Extracted, dict, str]:
+    truth = json.loads((DATA / "scrapinghub" / "ground-truth.json").read_text())[key]
+    html = gzip.decompress((DATA / "scrapinghub" / f"{key}.html.gz").read_bytes())
+    return extract(html, truth["url"]), truth, html.decode("utf-8", "replace")
+
+
+def test_related_boxes_and_story_links_inside_the_body_are_dropped():
+    """Express.co.uk puts, between the paragraphs: a "Related articles" box (class "two-related-articles": the
+    word "articles" must not save it), a "SEE MORE: <headline>" line, a "DON'T MISS" label over a paragraph of
+    three story headlines, and caption spans (class "newsCaption") under each photo. None is the story's text.
+    The photos sit behind a "preloaderbig.gif" placeholder."""
+    r, truth, html = _scrapinghub_page("624fcd903d56fc7055fa7097b330629450c095ad6937318deb027be7803bbf35")
+    text = "\n".join(t for t in r.texts if t)
+    leaks = ["Related articles", "SEE MORE", "DON'T MISS", "China furious at Macron for Hong Kong protest jibe",
+             "Protestors send defiant warning to China", "The protests kicked off in June and have strengthened"]
+    assert all(s in html and s not in truth["articleBody"] for s in leaks)
+    assert [s for s in leaks if s in text] == []
+    assert all(p in text for p in truth["articleBody"].split("\n\n"))
+    images = [i for i in r.images if i]
+    assert len(images) == 5 and not [i for i in images if "preloader" in i]
+
+
+def test_hover_cards_inside_paragraphs_are_dropped():
+    """The Hill hangs a hidden card (picture, three latest headlines, "MORE") on each person's name inside a
+    sentence; only the name is the story's."""
+    r, truth, html = _scrapinghub_page("6ebac05f637ece8aa57c298a2a5e3a8047f546f855d0f29cc683cea60ce85c85")
+    text = "\n".join(t for t in r.texts if t)
+    assert "rollover-people-block" in html and "Hillicon Valley" not in truth["articleBody"]
+    assert "Hillicon Valley" not in text and "MORE (D-" not in text
+    assert "threatened to kill Rep. Ilhan Omar (D-Minn.)" in text
+    assert [i for i in r.images if i and "thumb_100" in i] == []
+    tp, fp, fn = shingle_tp_fp_fn(truth["articleBody"], text)
+    assert tp / (tp + fp) > 0.95 and tp / (tp + fn) > 0.95

@@ -43,3 +43,19 @@ def test_code_keeps_its_line_breaks():
     r = extract(gzip.decompress((DATA / "code-blog.html.gz").read_bytes()), label["url"])
     code = next(t for t in r.texts if t and "setuptools.setup(" in t)
     assert "import setuptools\n" in code and "\n    long_description = fh.read()" in code
+
+
+def test_shop_page_keeps_product_photo_and_drops_button_images():
+    """The product photo beside the spec table is content; the quantity arrows, wishlist/mail buttons, an
+    inline badge (legacy align="absmiddle") and the add-to-cart image are shop controls, not pictures."""
+    label = LABELS["ja-shop"]
+    html = gzip.decompress((DATA / "ja-shop.html.gz").read_bytes())
+    r = extract(html, label["url"])
+    images = [i for i in r.images if i]
+    controls = ["basket_up.gif", "basket_down.gif", "0gae.gif", "wishlist_store.gif", "recomand_mail_button.gif",
+                "shoppingcart.gif"]
+    assert all(c.encode() in html for c in controls) and b"0010050000052.jpg" in html
+    assert images == ["http://www.uraharajuku.st/shopimages/porter/0010050000052.jpg"]
+    photo = r.images.index(images[0])
+    spec = next(i for i, t in enumerate(r.texts) if t and "商品コード" in t)
+    assert photo < spec  # in reading order: photo, spec table, description

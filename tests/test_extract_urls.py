@@ -32,6 +32,10 @@ def test_lazy_attributes_beat_placeholders():
     assert choose_img_src({"src": "/shown.jpg", "data-src": "/other.jpg"}) == "/shown.jpg"
     assert choose_img_src({}, [{"srcset": "p1.webp 400w, p2.webp 800w"}]) == "p2.webp"
     assert choose_img_src({"src": gif}) is None
+    # loading spinners parked in src while a script swaps the real picture in
+    for spinner in ("/img/page/preloaderbig.gif", "/designimages/nbc-ajax-loader.gif", "/loader.svg"):
+        assert choose_img_src({"src": spinner, "data-src": "/real.jpg"}) == "/real.jpg"
+    assert choose_img_src({"src": "/photos/uploader-portrait.jpg"}) == "/photos/uploader-portrait.jpg"
 
 
 def _page(body: str, head: str = "") -> str:
@@ -62,6 +66,29 @@ def test_non_content_images_are_dropped():
                  '<img src="/photos/real.jpg" width="640" alt="real">')
     r = extract(html, "https://ex.com/a/b.html")
     assert [i for i in r.images if i] == ["https://ex.com/photos/real.jpg"]
+
+
+def test_button_and_inline_images_are_dropped():
+    """Shop and form controls (cart, basket, "btn"/"button" file names) and images set on a line of text with a
+    legacy inline align (bullets, badges, dividers) are furniture; a photo whose name only contains such a word
+    inside another word (a cartoon, a basketball game) stays."""
+    html = _page('<img src="/img/shoppingcart.gif" width="120" height="40">'
+                 '<img src="/img/basket_up.gif"><img src="/img/btn_order.png"><img src="/img/send-button.jpg">'
+                 '<img src="/img/0gae.gif" align="absmiddle"><img src="/img/dot.gif" align=middle>'
+                 '<img src="/photos/cartoon-strip.jpg" alt="a"><img src="/photos/basketball-final.jpg" alt="b">')
+    r = extract(html, "https://ex.com/a/b.html")
+    assert [i for i in r.images if i] == ["https://ex.com/photos/cartoon-strip.jpg",
+                                         "https://ex.com/photos/basketball-final.jpg"]
+
+
+def test_caption_beside_a_picture_becomes_its_alt():
+    """A caption element (any class naming a caption) is not body text; where its picture has no alt, it
+    becomes the alt, as a <figcaption> does."""
+    html = _page('<div class="photo"><p><img src="/photos/harbour.jpg"></p>'
+                 '<span class="imageCaption">Boats in the harbour at dawn</span></div>')
+    r = extract(html, "https://ex.com/a/b.html")
+    assert r.alts[r.images.index("https://ex.com/photos/harbour.jpg")] == "Boats in the harbour at dawn"
+    assert not [t for t in r.texts if t and "Boats in the harbour" in t]
 
 
 def test_links_to_story_tells_teasers_from_picture_links():
