@@ -54,7 +54,11 @@ class Step:
         it = iter(docs)
         while group := list(islice(it, self.batch_size)):
             stats.seen(len(group))
-            for result in self.process_many(group):
+            try:
+                results = self.process_many(group)
+            except Exception as e:  # a step whose batch path itself broke: every document of the batch is counted
+                results = [e] * len(group)
+            for result in results:
                 if isinstance(result, Exception):  # a bad document never kills the task: it is counted
                     stats.fail(f"{self.name}:{type(result).__name__}")
                     continue

@@ -96,14 +96,16 @@ def _scan_duplicates(positions: np.ndarray, ids: np.ndarray, chars: np.ndarray, 
         return added
     seen = bytearray(int(ids.max()) + 1)
     next_free = 0
+    repeats = []  # indexes of the n-grams that repeat an earlier one
     for i, (pos, key) in enumerate(zip(positions.tolist(), ids.tolist())):
         if pos < next_free:
             continue
         if seen[key]:
-            added[i] = chars[i]
+            repeats.append(i)
             next_free = pos + n
         else:
             seen[key] = 1
+    added[repeats] = chars[repeats]
     return added
 
 

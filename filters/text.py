@@ -21,18 +21,18 @@ import numpy as np
 from filters.tokens import tokenizer
 from filters.vocab import Encoded, TokenVocab
 
-_CJK_CLASS = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana, kanji
-_CJK = re.compile(f"[{_CJK_CLASS}]")
+# Kana and kanji (Han) ranges; then CJK and full-width punctuation.
+_CJK_LETTERS = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+_CJK_PUNCTUATION = ((0x3000, 0x303F), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
+_CJK = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_LETTERS) + "]")
 # Chinese/Japanese: one token per CJK character (kana, kanji, CJK and full-width punctuation), and the other
 # runs (Latin words, numbers) by the language-independent rules: spaces around each such character (one
 # str.translate, C speed), then the usual tokeniser (which keeps one-character chunks in its vocabulary).
-_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x3000, 0x303F),
-               (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
 
 
 @lru_cache(maxsize=1)
 def _cjk_spacing() -> dict[int, str]:
-    return {cp: f" {chr(cp)} " for lo, hi in _CJK_RANGES for cp in range(lo, hi + 1)}
+    return {cp: f" {chr(cp)} " for lo, hi in _CJK_LETTERS + _CJK_PUNCTUATION for cp in range(lo, hi + 1)}
 _SPACE_LANGS_WITHOUT_WORDS = frozenset({"th", "lo", "km", "my", "bo"})  # scripts written without spaces
 
 # Tokens made only of these are "symbols", not words (Gopher's word count and mean word length). The same
