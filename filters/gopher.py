@@ -62,7 +62,7 @@ def quality_scores(ts: TextStats) -> dict[str, float | None]:
     scores["gopher_alpha_words_ratio"] = int(np.count_nonzero(e.alpha)) / n if n else None
     stops = stop_words().get((ts.language or "en").split("_")[0])
     # distinct stop words present: the lower-case forms of the tokens that are stop words
-    scores["gopher_stop_words"] = float(np.unique(e.lower[ts.in_word_list(stops)]).size) if stops else None
+    scores["gopher_stop_words"] = float(e.distinct_lower(ts.in_word_list(stops))) if stops else None
     return scores
 
 

@@ -7,8 +7,8 @@ and the answers are stored once per token. A document then costs one split, one 
 loop) and a few numpy gathers, instead of a Python loop over its tokens.
 
 Layout: chunk -> tuple of token ids (a dict: a document's ids come out of one C-level chain over its chunks);
-token id -> length, content, alpha, lower id, random 64-bit value (n-gram hashes are built from these) as
-numpy columns; lower id -> stop / flagged flags per word list, filled lazily.
+token id -> length, content, alpha, a 64-bit mix of the id (n-gram hashes are built from these) as numpy
+columns, and stop / flagged flags per word list, filled lazily.
 
 Memory is bounded: past `limit` distinct chunks the vocabulary starts over with a new generation (`_State`);
 an `Encoded` text keeps a reference to its own, so it stays valid across a reset, and the tokeniser's answers of
@@ -51,34 +51,38 @@ class _Column:
         return self.data[: self.size]
 
 
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a bijection on 64-bit integers, so distinct token ids get distinct, well spread
+    values (n-gram hashes are polynomials of these)."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
 class _State:
     """Everything one generation of a vocabulary knows; a reset starts a new one, so texts encoded before it
-    keep reading theirs (strings, lower-case forms, word-list flags)."""
+    keep reading theirs (strings, word-list flags)."""
 
-    def __init__(self, seed: int):
+    def __init__(self):
         self.chunks: dict[str, tuple[int, ...]] = {}
         self.tokens: dict[str, int] = {}
         self.strings: list[str] = []
         self.length = _Column(np.int64)
         self.content = _Column(np.bool_)
         self.alpha = _Column(np.bool_)
-        self.lower_id = _Column(np.int64)
         self.hash = _Column(np.uint64)
-        self.lowers: dict[str, int] = {}
-        self.lower_strings: list[str] = []
         self.flags: dict[frozenset[str], _Column] = {}
-        self.random = np.random.default_rng(seed)
 
-    def word_flags(self, lower_ids: np.ndarray, words: frozenset[str]) -> np.ndarray:
+    def word_flags(self, ids: np.ndarray, words: frozenset[str]) -> np.ndarray:
         """bool per token: its lower-case form is in `words` (a stop-word or flagged-word list), computed once per
-        lower-case form and list."""
+        distinct token and list, when a list is first asked about a token."""
         col = self.flags.get(words)
         if col is None:
             col = self.flags[words] = _Column(np.bool_)
-        if col.size < len(self.lower_strings):
-            todo = self.lower_strings[col.size:]
-            col.extend(map(words.__contains__, todo), len(todo))
-        return col.view()[lower_ids]
+        if col.size < len(self.strings):
+            todo = self.strings[col.size:]
+            col.extend(map(words.__contains__, map(str.lower, todo)), len(todo))
+        return col.view()[ids]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +93,7 @@ class Encoded:
     lengths: np.ndarray  # characters per token
     content: np.ndarray  # bool: the token has a character that is not punctuation
     alpha: np.ndarray  # bool: the token has a letter
-    lower: np.ndarray  # id of the token's lower-case form
-    hashes: np.ndarray  # uint64: a random value per distinct token (n-gram hashes are polynomials of these)
+    hashes: np.ndarray  # uint64, one per distinct token (n-gram hashes are polynomials of these)
     state: _State
 
     def words(self) -> list[str]:
@@ -98,7 +101,12 @@ class Encoded:
 
     def in_word_list(self, words: frozenset[str]) -> np.ndarray:
         """bool per token: its lower-case form is in `words`."""
-        return self.state.word_flags(self.lower, words)
+        return self.state.word_flags(self.ids, words)
+
+    def distinct_lower(self, mask: np.ndarray) -> int:
+        """How many distinct lower-case forms the tokens under `mask` have."""
+        strings = self.state.strings
+        return len(set(map(str.lower, map(strings.__getitem__, np.unique(self.ids[mask]).tolist()))))
 
 
 class TokenVocab:
@@ -113,7 +121,7 @@ class TokenVocab:
         self.clear()
 
     def clear(self) -> None:
-        self._s = _State(seed=0x5EED)
+        self._s = _State()
         self._previous: dict[str, tuple[str, ...]] = {}
 
     def _start_over(self) -> None:
@@ -124,7 +132,7 @@ class TokenVocab:
         strings = old.strings
         self._previous = {chunk: tuple(map(strings.__getitem__, ids))
                           for chunk, ids in old.chunks.items() if not chunk.isalpha()}
-        self._s = _State(seed=0x5EED)
+        self._s = _State()
 
     def __len__(self) -> int:
         return len(self._s.chunks)
@@ -139,8 +147,7 @@ class TokenVocab:
             self._add_chunks(set(compress(chunks, map(is_, known, repeat(None)))))
             known = list(map(s.chunks.__getitem__, chunks))
         ids = np.fromiter(chain.from_iterable(known), dtype=np.int64)
-        return Encoded(ids, s.length.view()[ids], s.content.view()[ids], s.alpha.view()[ids],
-                       s.lower_id.view()[ids], s.hash.view()[ids], s)
+        return Encoded(ids, s.length.view()[ids], s.content.view()[ids], s.alpha.view()[ids], s.hash.view()[ids], s)
 
     # -- growing -------------------------------------------------------------------------------------------
     def _add_chunks(self, chunks: set[str]) -> None:
@@ -166,15 +173,9 @@ class TokenVocab:
             return
         s = self._s
         new = list(tokens)
-        n = len(new)
-        s.tokens.update(zip(new, range(len(s.strings), len(s.strings) + n)))
+        n, base = len(new), len(s.strings)
+        s.tokens.update(zip(new, range(base, base + n)))
         s.strings.extend(new)
-        lowers = list(map(str.lower, new))
-        new_lowers = set(lowers).difference(s.lowers)
-        if new_lowers:
-            base = len(s.lower_strings)
-            s.lowers.update(zip(new_lowers, range(base, base + len(new_lowers))))
-            s.lower_strings.extend(new_lowers)
         s.length.extend(map(len, new), n)
         if letters:
             s.content.extend(np.ones(n, dtype=np.bool_), n)
@@ -182,5 +183,4 @@ class TokenVocab:
         else:
             s.content.extend(~np.fromiter(map(self._is_punctuation, new), dtype=np.bool_, count=n), n)
             s.alpha.extend((any(map(str.isalpha, t)) for t in new), n)
-        s.lower_id.extend(map(s.lowers.__getitem__, lowers), n)
-        s.hash.extend(s.random.integers(0, 2**64, size=n, dtype=np.uint64), n)
+        s.hash.extend(_mix64(np.arange(base, base + n, dtype=np.uint64)), n)
