@@ -122,8 +122,8 @@ def ngram_repetition_many(encoded: list[tuple[np.ndarray, np.ndarray]]) -> list[
         return out
     sizes = np.fromiter((len(h) for h, _ in encoded), dtype=np.int64, count=n_docs)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    words = np.concatenate([h for h, _ in encoded]) if sizes.sum() else np.zeros(0, dtype=np.uint64)
-    cum = np.concatenate(([0], np.cumsum(np.concatenate([w for _, w in encoded])))) if sizes.sum() else np.zeros(1, np.int64)
+    words = np.concatenate([h for h, _ in encoded]).astype(np.uint64, copy=False)
+    cum = np.concatenate(([0], np.cumsum(np.concatenate([w for _, w in encoded]), dtype=np.int64)))
     doc = np.repeat(np.arange(n_docs, dtype=np.int64), sizes)
     doc_key = doc.astype(np.uint64) * _DOC_MUL
     ends = (starts + sizes)[doc]  # per word: where its document ends

@@ -25,14 +25,6 @@ from filters.vocab import Encoded, TokenVocab
 _CJK_LETTERS = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 _CJK_PUNCTUATION = ((0x3000, 0x303F), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
 _CJK = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_LETTERS) + "]")
-# Chinese/Japanese: one token per CJK character (kana, kanji, CJK and full-width punctuation), and the other
-# runs (Latin words, numbers) by the language-independent rules: spaces around each such character (one
-# str.translate, C speed), then the usual tokeniser (which keeps one-character chunks in its vocabulary).
-
-
-@lru_cache(maxsize=1)
-def _cjk_spacing() -> dict[int, str]:
-    return {cp: f" {chr(cp)} " for lo, hi in _CJK_LETTERS + _CJK_PUNCTUATION for cp in range(lo, hi + 1)}
 _SPACE_LANGS_WITHOUT_WORDS = frozenset({"th", "lo", "km", "my", "bo"})  # scripts written without spaces
 
 # Tokens made only of these are "symbols", not words (Gopher's word count and mean word length). The same
@@ -78,6 +70,14 @@ def clear_token_caches() -> None:
     """Start every vocabulary over (benchmarks measure a fresh worker this way)."""
     for table in ("en", "xx", "ws"):
         vocabulary(table).clear()
+
+
+@lru_cache(maxsize=1)
+def _cjk_spacing() -> dict[int, str]:
+    """Chinese/Japanese: one token per CJK character (kana, kanji, CJK and full-width punctuation), the other runs
+    (Latin words, numbers) by the language-independent rules: spaces around each such character (one
+    str.translate, C speed), then the usual tokeniser (which keeps one-character chunks in its vocabulary)."""
+    return {cp: f" {chr(cp)} " for lo, hi in _CJK_LETTERS + _CJK_PUNCTUATION for cp in range(lo, hi + 1)}
 
 
 def encode(text: str, language: str | None = None) -> Encoded:
@@ -137,7 +137,7 @@ class TextStats:
 
     @property
     def word_hashes(self) -> np.ndarray:
-        """A random 64-bit value per distinct word: equal words, equal values (n-gram keys are built from them)."""
+        """A 64-bit value per distinct word (a mix of its id): equal words, equal values; n-gram keys use them."""
         return self.encoded.hashes
 
     def in_word_list(self, words: frozenset[str]) -> np.ndarray:

@@ -9,9 +9,9 @@ data/make_tokenizer_rules.py). The algorithm that applies them, per whitespace-s
      matches (stopping early when the rest is a special case or a URL);
   3. what is left is one URL token, a special case, or is cut at its infixes (a-b, a/b, x.Y, "...").
 Chunks repeat a lot in text ("the", "it.", "(see"): filters/vocab.py keeps each chunk's tokens per process,
-so only new chunks come here. A new chunk runs the prefix (suffix) regex only when its first (last) character can begin (end) a match of
-it: those characters are read off the parsed patterns once (`edge_chars`), so "word," never tries the ~100
-prefix alternatives and "2019" tries none.
+so only new chunks come here. A new chunk runs the prefix (suffix) regex only when its first (last) character
+can begin (end) a match of it: those characters are read off the parsed patterns once (`edge_chars`), so
+"word," never tries the ~100 prefix alternatives and "2019" tries none.
 """
 from __future__ import annotations
 
