@@ -10,7 +10,7 @@ DEMO_WARCS := tests/data/warc/resiliparse/warcfile.warc.gz \
 
 .PHONY: demo test bench bench-extract bench-filters bench-dedup bench-warc java venv airflow-venv clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg setup.py pyproject.toml filters/_native.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'

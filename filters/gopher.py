@@ -29,9 +29,13 @@ _DOC_MUL = np.uint64(0xD6E8FEB86659FD93)  # spreads document indexes over the ke
 
 FAMILY = "gopher"
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
-_LINE_BREAK = re.compile(r"\n+")
 _BULLET_START = methodcaller("startswith", ("•", "-"))
 _ELLIPSIS_END = methodcaller("endswith", ("...", "…"))
+# The same two tests over a whole text whose only line break is "\n" ("\r\n" ends a line too): a line starts
+# after a "\n", and ends before one, where it starts in the reversed text; re jumps from one "\n" to the next in C
+# instead of a Python call per line.
+_BULLET_LINE = re.compile(r"\n[^\S\n]*[•-]")
+_ELLIPSIS_LINE_REVERSED = re.compile(r"\n[^\S\n]*(?:\.\.\.|…)")
 TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 
@@ -56,9 +60,9 @@ def quality_scores(ts: TextStats) -> dict[str, float | None]:
     )
     scores["gopher_hash_ratio"] = text.count("#") / n if n else None
     scores["gopher_ellipsis_ratio"] = (text.count("...") + text.count("…")) / n if n else None
-    # map + methodcaller: C-level loops over the lines
-    scores["gopher_bullet_lines_ratio"] = sum(map(_BULLET_START, map(str.lstrip, lines))) / len(lines)
-    scores["gopher_ellipsis_lines_ratio"] = sum(map(_ELLIPSIS_END, map(str.rstrip, lines))) / len(lines)
+    bullets, ellipses = _bullet_and_ellipsis_lines(text, lines)
+    scores["gopher_bullet_lines_ratio"] = bullets / len(lines)
+    scores["gopher_ellipsis_lines_ratio"] = ellipses / len(lines)
     scores["gopher_alpha_words_ratio"] = int(np.count_nonzero(e.alpha)) / n if n else None
     stops = stop_words().get((ts.language or "en").split("_")[0])
     # distinct stop words present: the lower-case forms of the tokens that are stop words
@@ -66,11 +70,32 @@ def quality_scores(ts: TextStats) -> dict[str, float | None]:
     return scores
 
 
+def _bullet_and_ellipsis_lines(text: str, lines: list[str]) -> tuple[int, int]:
+    """How many of str.splitlines()'s `lines` start with a bullet (after leading spaces) and end with an ellipsis
+    (before trailing spaces)."""
+    if len(lines) == text.count("\n") + (not text.endswith("\n")):  # no line break but "\n" (or "\r\n")
+        return len(_BULLET_LINE.findall("\n" + text)), len(_ELLIPSIS_LINE_REVERSED.findall("\n" + text[::-1]))
+    return sum(map(_BULLET_START, map(str.lstrip, lines))), sum(map(_ELLIPSIS_END, map(str.rstrip, lines)))
+
+
 def _duplicates(items: list[str]) -> tuple[int, int]:
     """(repeated elements, their characters), counting every occurrence after the first: everything minus the
-    first occurrences (dict.fromkeys keeps those, at C speed)."""
-    first = dict.fromkeys(items)
+    first occurrences (a set keeps those, at C speed)."""
+    first = set(items)
     return len(items) - len(first), sum(map(len, items)) - sum(map(len, first))
+
+
+def _duplicate_lines(text: str) -> tuple[int, int, int]:
+    """(lines, repeated lines, their characters) of the lines re.split(r"\n+", text) gives (Gopher's lines), from
+    str.split("\n"): the regex drops the empty strings between consecutive newlines and keeps an empty first and
+    last element."""
+    parts = text.split("\n")
+    lines = list(filter(None, parts))
+    ends_empty = (not parts[0]) + (len(parts) > 1 and not parts[-1])  # the empty first / last element
+    first = set(lines)
+    n = len(lines) + ends_empty
+    repeated = n - len(first) - (ends_empty > 0)  # the empty string, where present, counts once as distinct
+    return n, repeated, len(text) - len(parts) + 1 - sum(map(len, first))
 
 
 def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -192,13 +217,14 @@ def repetition_scores(ts: TextStats, ngram_chars: dict[int, int] | None = None) 
         keys = ["dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac"]
         keys += [f"top_{n}gram_frac" for n in TOP_NGRAMS] + [f"dup_{n}gram_frac" for n in DUP_NGRAMS]
         return {f"gopher_{k}": None for k in keys}
-    paragraphs = _PARAGRAPH_BREAK.split(text.strip())
+    stripped = text.strip()
+    # no run of three newlines: every paragraph break is exactly "\n\n" and str.split does what the regex does
+    paragraphs = stripped.split("\n\n") if "\n\n\n" not in stripped else _PARAGRAPH_BREAK.split(stripped)
     dup_n, dup_chars = _duplicates(paragraphs)
     scores["gopher_dup_para_frac"] = dup_n / len(paragraphs)
     scores["gopher_dup_para_char_frac"] = dup_chars / size
-    lines = _LINE_BREAK.split(text)
-    dup_n, dup_chars = _duplicates(lines)
-    scores["gopher_dup_line_frac"] = dup_n / len(lines)
+    n_lines, dup_n, dup_chars = _duplicate_lines(text)
+    scores["gopher_dup_line_frac"] = dup_n / n_lines
     scores["gopher_dup_line_char_frac"] = dup_chars / size
     chars = ngram_chars if ngram_chars is not None else ngram_repetition(ts)
     for n in TOP_NGRAMS:

@@ -12,8 +12,9 @@ Scores are computed for every document that reaches step 5, kept or not, so thre
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Callable, Iterable, Iterator
 
 import pyarrow as pa
 
@@ -27,6 +28,17 @@ from filters.safety import FLAGGED_DIR, OptOut, UrlBlocklist, flagged_ratio
 from filters.text import TextStats
 
 
+# Every score family, in the order their scores appear: (stats, language, flagged-words dir, n-gram repetition
+# when computed already for a batch) -> scores. One list, used for one text (score_text) and for a batch.
+SCORE_FAMILIES: tuple[Callable[[TextStats, str | None, str, dict[int, int] | None], dict], ...] = (
+    lambda ts, language, flagged_dir, ngram_chars: gopher.quality_scores(ts),
+    lambda ts, language, flagged_dir, ngram_chars: gopher.repetition_scores(ts, ngram_chars),
+    lambda ts, language, flagged_dir, ngram_chars: c4.score(ts),
+    lambda ts, language, flagged_dir, ngram_chars: fineweb.score(ts),
+    lambda ts, language, flagged_dir, ngram_chars: {"flagged_words_ratio": flagged_ratio(ts, language, flagged_dir)},
+)
+
+
 def score_text(text: str | TextStats, language: str | None, flagged_dir: str = str(FLAGGED_DIR),
                ngram_chars: dict[int, int] | None = None) -> tuple[dict, TextStats]:
     """Every text score of one text (Gopher, C4, FineWeb, flagged words) from one shared analysis (a TextStats
@@ -34,11 +46,8 @@ def score_text(text: str | TextStats, language: str | None, flagged_dir: str = s
     a batch (gopher.ngram_repetition_many)."""
     ts = text if isinstance(text, TextStats) else TextStats(text, language)
     scores: dict[str, float | None] = {}
-    scores.update(gopher.quality_scores(ts))
-    scores.update(gopher.repetition_scores(ts, ngram_chars))
-    scores.update(c4.score(ts))
-    scores.update(fineweb.score(ts))
-    scores["flagged_words_ratio"] = flagged_ratio(ts, language, flagged_dir)
+    for family in SCORE_FAMILIES:
+        scores.update(family(ts, language, flagged_dir, ngram_chars))
     return scores, ts
 
 
@@ -49,9 +58,11 @@ class _Prepared:
     doc: Document
     language: str | None
     lang_score: float
-    ts: TextStats
-    removed: int
-    paragraphs_before: int
+    ts: TextStats | None = None
+    removed: int = 0
+    paragraphs_before: int = 0
+    ngram_chars: dict[int, int] | None = None
+    scores: dict[str, float | None] = field(default_factory=dict)
 
 
 class FilterStep(Step):
@@ -62,7 +73,7 @@ class FilterStep(Step):
         self.cfg = cfg or FilterConfig.load()
         lid = self.cfg.langid
         self.langid = LanguageIdentifier(
-            str(self.cfg.resolve(lid.get("model"))) if lid.get("model") else None, int(lid.get("max_chars", 2_000))
+            str(self.cfg.resolve(lid.get("model"))) if lid.get("model") else None, int(lid.get("max_chars", 1_000))
         )
         self.keep_languages = frozenset(lid.get("keep") or ())
         self.min_lang_score = float(lid.get("min_score") or 0.0)
@@ -85,32 +96,46 @@ class FilterStep(Step):
         return result
 
     def process_many(self, docs: list[Document]) -> list[Outcome | Exception]:
-        """URL checks, paragraph edits, language and tokens per document; n-gram repetition for all of them in
-        one numpy pass; then every score and the decision per document. A failure stays with its document."""
+        """One phase at a time over the whole batch (URL checks, language, paragraph edits, tokens, n-gram
+        repetition of all documents in one numpy pass, scores and decision): each phase's tables (fastText's
+        model, the rules' automata, the token vocabulary) stay in the CPU caches across documents instead of
+        evicting one another for every document. A failure stays with its document."""
         results: list[Outcome | Exception | None] = [None] * len(docs)
-        pending: list[tuple[int, _Prepared]] = []
-        for i, doc in enumerate(docs):
-            try:
-                r = self._prepare(doc)
-            except Exception as e:
-                results[i] = e
-                continue
-            if isinstance(r, Outcome):
-                results[i] = r
-            else:
-                pending.append((i, r))
+
+        def each(fn, items: list[tuple[int, object]]) -> list[tuple[int, object]]:
+            out = []
+            for i, item in items:
+                try:
+                    r = fn(item)
+                except Exception as e:
+                    results[i] = e
+                    continue
+                if isinstance(r, Outcome):
+                    results[i] = r
+                else:
+                    out.append((i, r))
+            return out
+
+        live = each(self._url_checks, list(enumerate(docs)))
+        live = each(self._language, live)
+        live = each(self._paragraphs, live)
+        live = each(self._tokens, live)
         try:
-            chars = gopher.ngram_repetition_many([(p.ts.word_hashes, p.ts.word_lengths) for _, p in pending])
-        except Exception:  # never expected; fall back to one document at a time so the failure is isolated
-            chars = [None] * len(pending)
-        for (i, p), ngram_chars in zip(pending, chars):
-            try:
-                results[i] = self._score_and_decide(p, ngram_chars)
-            except Exception as e:
-                results[i] = e
+            chars = gopher.ngram_repetition_many([(p.ts.word_hashes, p.ts.word_lengths) for _, p in live])
+        except Exception:  # never expected; then each document computes its own, so a failure stays with it
+            chars = [None] * len(live)
+        for (_, p), ngram_chars in zip(live, chars):
+            p.ngram_chars = ngram_chars
+        for family in SCORE_FAMILIES:
+            live = each(partial(self._score, family), live)
+        each(self._decide, live)
         return results
 
-    def _prepare(self, doc: Document) -> Outcome | _Prepared:
+    def _score(self, family: Callable, p: _Prepared) -> _Prepared:
+        p.scores.update(family(p.ts, p.language, self.flagged_dir, p.ngram_chars))
+        return p
+
+    def _url_checks(self, doc: Document) -> Outcome | Document:
         if self.optout.matches(doc.url):
             return self._reject(doc, "optout")
         blocked = self.blocklist.match(doc.url)
@@ -118,24 +143,31 @@ class FilterStep(Step):
             return self._reject(doc, f"url_blocklist:{blocked}")
         if self.optout and any(u is not None and self.optout.matches(u) for u in doc.images):
             doc.keep_positions(u is None or not self.optout.matches(u) for u in doc.images)
+        return doc
 
+    def _language(self, doc: Document) -> _Prepared:
         # Language of the page as extracted decides whether the English paragraph rules run.
         language, lang_score = self.langid.predict(doc.text)
-        before = sum(t is not None for t in doc.texts)
-        removed = 0
-        if language in self.paragraph_languages:
+        return _Prepared(doc, language, lang_score)
+
+    def _paragraphs(self, p: _Prepared) -> _Prepared:
+        doc = p.doc
+        p.paragraphs_before = sum(t is not None for t in doc.texts)
+        if p.language in self.paragraph_languages:
             keep, reasons = omnicorpus.paragraph_mask(doc, self.cfg.omnicorpus)
-            removed = sum(reasons.values())
-            if removed:
+            p.removed = sum(reasons.values())
+            if p.removed:
                 doc.keep_positions(keep)
                 doc.meta["paragraph_removals"] = reasons  # not a schema field: dropped by to_batch, used by --explain
-        ts = TextStats(doc.text, language)
-        ts.encoded  # tokenise now: a failure here belongs to this document
-        return _Prepared(doc, language, lang_score, ts, removed, before)
+        return p
 
-    def _score_and_decide(self, p: _Prepared, ngram_chars: dict[int, int] | None) -> Outcome:
-        doc, language, lang_score = p.doc, p.language, p.lang_score
-        scores, ts = score_text(p.ts, language, self.flagged_dir, ngram_chars)
+    def _tokens(self, p: _Prepared) -> _Prepared:
+        p.ts = TextStats(p.doc.text, p.language)
+        p.ts.encoded  # tokenise now: a failure here belongs to this document
+        return p
+
+    def _decide(self, p: _Prepared) -> Outcome:
+        doc, language, lang_score, scores, ts = p.doc, p.language, p.lang_score, p.scores, p.ts
         scores["lang_score"] = lang_score
         scores.update(omnicorpus.document_scores(doc, ts, p.removed, p.paragraphs_before))
         doc.scores = scores

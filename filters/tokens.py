@@ -9,9 +9,10 @@ data/make_tokenizer_rules.py). The algorithm that applies them, per whitespace-s
      matches (stopping early when the rest is a special case or a URL);
   3. what is left is one URL token, a special case, or is cut at its infixes (a-b, a/b, x.Y, "...").
 Chunks repeat a lot in text ("the", "it.", "(see"): filters/vocab.py keeps each chunk's tokens per process,
-so only new chunks come here. A new chunk runs the prefix (suffix) regex only when its first (last) character
-can begin (end) a match of it: those characters are read off the parsed patterns once (`edge_chars`), so
-"word," never tries the ~100 prefix alternatives and "2019" tries none.
+so only new chunks come here. The prefix, suffix and infix regexes are not run: filters/affixes.py rebuilds each
+from its parsed pattern as a table keyed by a chunk's first (last) character, with the same answers (the regexes
+stay as the fallback for rules it cannot rebuild). A chunk's first (last) character is also checked against the
+characters that can begin (end) a prefix (suffix) match (`edge_chars`), so "2019" tries none.
 """
 from __future__ import annotations
 
@@ -23,11 +24,11 @@ from itertools import chain
 from pathlib import Path
 from typing import Callable
 
+from filters.affixes import infix_matcher, prefix_matcher, required_char, suffix_matcher
 from re._constants import (ASSERT, ASSERT_NOT, AT, ATOMIC_GROUP, BRANCH, IN, LITERAL, MAX_REPEAT, MIN_REPEAT,
                            POSSESSIVE_REPEAT, RANGE, SUBPATTERN)
 
 RULES_PATH = Path(__file__).parent / "data" / "tokenizer_rules.json"
-_SUFFIX_WINDOW = 12  # longer than any fixed-length suffix (units, currencies, "'s") and its lookbehind
 
 
 class _Unbounded(Exception):
@@ -93,12 +94,17 @@ def edge_chars(pattern: str, last: bool) -> frozenset[str] | _Everything:
 class AffixTokenizer:
     def __init__(self, rules: dict):
         self.special: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in rules["special"].items()}
-        self._prefix = re.compile(rules["prefix"]).search
+        self._prefix_re = re.compile(rules["prefix"])
         self._suffix_re = re.compile(rules["suffix"])
-        self._infix = re.compile(rules["infix"]).finditer
-        self._url: Callable = re.compile(rules["url"]).match if rules.get("url") else (lambda s: None)
-        self._token: Callable = (re.compile(rules["token_match"]).match if rules.get("token_match")
-                                 else (lambda s: None))
+        self._infix_re = re.compile(rules["infix"])
+        # Exact stand-ins for the three regexes (filters/affixes.py), or the regexes themselves for rules they
+        # cannot rebuild: s -> end of the prefix match, length of the suffix match (0: none), infix spans.
+        self._prefix_len: Callable[[str], int] = prefix_matcher(rules["prefix"]) or _regex_prefix(self._prefix_re)
+        self._suffix_len: Callable[[str], int] = suffix_matcher(rules["suffix"]) or _regex_suffix(self._suffix_re)
+        self._infix_spans: Callable[[str], list[tuple[int, int]]] = (infix_matcher(rules["infix"])
+                                                                     or _regex_spans(self._infix_re))
+        self._url: Callable | None = _needing(rules["url"]) if rules.get("url") else None
+        self._token: Callable | None = _needing(rules["token_match"]) if rules.get("token_match") else None
         self._may_prefix = edge_chars(rules["prefix"], last=False)  # every alternative is anchored at ^
         self._may_suffix = edge_chars(rules["suffix"], last=True)  # ... and every suffix at $
         self._spans: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -115,38 +121,49 @@ class AffixTokenizer:
 
     def chunk(self, chunk: str) -> tuple[str, ...]:
         """Tokens of one whitespace-free chunk (() for a chunk of only odd whitespace)."""
-        special = self.special.get(chunk)
+        specials = self.special
+        special = specials.get(chunk)
         if special is not None:
             return special
         if chunk.isalpha():  # no prefix, suffix or infix pattern matches letters only
             return (chunk,)
+        if not chunk:
+            return ()
         # Shortcuts for the commonest shapes, each with the same result as _split (tests compare them on every
         # chunk of the fixtures): after one affix is cut, what is left is letters (or ASCII digits), which no
         # pattern matches, unless it is a special case; and the pieces must not spell a special case again.
-        pre = self._prefix(chunk) if chunk[0] in self._may_prefix else None
-        if pre is None:  # nothing to peel at the front
-            if chunk[1:].isalnum() and chunk[-1] not in self._may_suffix:  # "2019", "mp3": nothing to cut
+        pre = self._prefix_len(chunk) if chunk[0] in self._may_prefix else 0
+        if not pre:  # nothing to peel at the front
+            if chunk[-1] in self._may_suffix:
+                suf = self._suffix_len(chunk)
+            elif chunk[1:].isalnum():  # "2019", "mp3": nothing to cut
                 return (chunk,)
-            suf = self._suffix(chunk) if chunk[-1] in self._may_suffix else None
-            if suf is not None:  # "word," "word." "2019," "Boar's" "are...": one suffix after letters or digits
-                core, end = chunk[: suf.start()], chunk[suf.start():]
-                if core and self._plain(core) and (core, end) not in self._spans:
-                    return core, end
+            else:
+                suf = 0
+            if suf:  # "word," "word." "2019," "Boar's" "are...": one suffix after letters or digits
+                core = chunk[:-suf]
+                if core and (core.isalpha() or (core.isascii() and core.isdigit())) and core not in specials \
+                        and (core, chunk[-suf:]) not in self._spans:
+                    return core, chunk[-suf:]
             else:
                 head, dash, tail = chunk.partition("-")  # "e-mail": an infix hyphen between ASCII words
                 if dash and head.isascii() and tail.isascii() and head.isalpha() and tail.isalpha() \
-                        and tail not in self.special and (head, dash, tail) not in self._spans:
+                        and tail not in specials and (head, dash, tail) not in self._spans:
                     return head, dash, tail
+                # "1.5", "a/b", "--x": no affix at all, so _split's loop would peel nothing
+                return tuple(self._rest(chunk, [], [], True))
         else:  # "(see", "“Iron", "$US": one prefix, then letters only; "(BMI)", "(2013)": and one suffix
-            first, rest = chunk[: pre.end()], chunk[pre.end():]
+            first, rest = chunk[:pre], chunk[pre:]
             if rest.isalpha():
-                if rest not in self.special and (first, rest) not in self._spans:
+                if rest not in specials and (first, rest) not in self._spans:
                     return first, rest
-            elif rest and rest not in self.special and rest[-1] in self._may_suffix:
-                suf = self._suffix(rest)
-                if suf is not None and suf.start():
-                    core, end = rest[: suf.start()], rest[suf.start():]
-                    if self._plain(core) and chunk[: -len(end)] not in self.special \
+            elif not rest:  # "!", "(": the whole chunk is one prefix, _split's loop takes it in one round
+                return tuple(self._rest(rest, [first], [], True))
+            elif rest not in specials and rest[-1] in self._may_suffix:
+                suf = self._suffix_len(rest)
+                if suf and suf < len(rest):
+                    core, end = rest[:-suf], rest[-suf:]
+                    if self._plain(core) and chunk[:-suf] not in specials \
                             and (first, core, end) not in self._spans:
                         return first, core, end
         return tuple(self._split(chunk))
@@ -157,27 +174,20 @@ class AffixTokenizer:
 
     def _split(self, s: str, with_specials: bool = True) -> list[str]:
         special = self.special if with_specials else {}
-        prefix, suffix = self._prefix, self._suffix
+        prefix, suffix, token = self._prefix_len, self._suffix_len, self._token
         may_prefix, may_suffix = self._may_prefix, self._may_suffix
         head: list[str] = []
         tail: list[str] = []
-        last = -1
-        # Peel affixes; a prefix and a suffix found in the same round are both taken (when they do not overlap).
-        while s and len(s) != last and not self._token(s) and s not in special:
-            if s.isalpha():  # every prefix and suffix pattern needs a character that is not a letter
+        # Peel affixes until nothing is peeled, at a special case, or at letters only (every prefix and suffix
+        # pattern needs a character that is not a letter). A prefix and a suffix found in the same round are
+        # both taken (when they do not overlap).
+        while s and s not in special and not s.isalpha() and not (token and token(s)):
+            pre = prefix(s) if s[0] in may_prefix else 0
+            if pre and s[pre:] in special:
+                head.append(s[:pre])
+                s = s[pre:]
                 break
-            last = len(s)
-            pre = suf = 0
-            if s[0] in may_prefix:
-                m = prefix(s)
-                pre = m.end() if m else 0
-                if pre and s[pre:] in special:
-                    head.append(s[:pre])
-                    s = s[pre:]
-                    break
-            if s[-1] in may_suffix and pre < len(s):
-                m = suffix(s[pre:])
-                suf = len(s) - pre - m.start() if m else 0
+            suf = suffix(s[pre:]) if pre < len(s) and s[-1] in may_suffix else 0
             if suf and s[:-suf] in special:
                 tail.append(s[-suf:])
                 s = s[:-suf]
@@ -192,41 +202,38 @@ class AffixTokenizer:
             elif suf:
                 tail.append(s[-suf:])
                 s = s[:-suf]
-            if s in special:
+            else:
                 break
+        return self._rest(s, head, tail, with_specials)
+
+    def _rest(self, s: str, head: list[str], tail: list[str], with_specials: bool) -> list[str]:
+        """The tokens once the affixes are peeled: `head`, then what is left of s (one URL token, a special
+        case, or cut at its infixes), then `tail` in reverse."""
         if s:
-            if s in special:
-                head.extend(special[s])
-            elif self._token(s) or self._url(s):
+            if with_specials and s in self.special:
+                head.extend(self.special[s])
+            elif (self._token and self._token(s)) or (self._url and self._url(s)):
                 head.append(s)
             elif s[1:].isalnum():  # infixes are punctuation or symbols; one at position 0 does not count
                 head.append(s)
             else:
                 start = 0
-                for m in self._infix(s):
-                    if m.start() == 0:
+                for a, b in self._infix_spans(s):
+                    if a == 0:
                         continue
-                    if m.start() != start:
-                        head.append(s[start: m.start()])
-                    if m.end() != m.start():
-                        head.append(s[m.start(): m.end()])
-                    start = m.end()
+                    if a != start:
+                        head.append(s[start:a])
+                    if b != a:
+                        head.append(s[a:b])
+                    start = b
                 if s[start:]:
                     head.append(s[start:])
         head.extend(reversed(tail))
         # spaCy emits whitespace-only tokens for odd spacing; datatrove strips them (so do we)
         toks = [t for t in head if t.strip()]
-        return self._merge_specials(toks) if with_specials else toks
-
-    def _suffix(self, s: str) -> re.Match | None:
-        """The suffix pattern is anchored at the end ($), but re tries it at every position: look at the last
-        characters only (lookbehinds still see the text before), and at the whole string only when the match
-        starts at the edge of that window (a long run such as an ellipsis of many dots)."""
-        pos = len(s) - _SUFFIX_WINDOW
-        if pos <= 0:
-            return self._suffix_re.search(s)
-        m = self._suffix_re.search(s, pos)
-        return self._suffix_re.search(s) if m is not None and m.start() == pos else m
+        if with_specials and len(toks) > 1 and not self._span_first.isdisjoint(toks[:-1]):
+            return self._merge_specials(toks)
+        return toks
 
     def _merge_specials(self, toks: list[str]) -> list[str]:
         """Special cases that contain affix characters (":)", "):", "St.") are found again after splitting, as
@@ -246,6 +253,27 @@ class AffixTokenizer:
                 out.append(toks[i])
                 i += 1
         return out
+
+
+def _needing(pattern: str) -> Callable[[str], object]:
+    """pattern.match, skipped (falsy) when s lacks a character that every match of the pattern contains
+    ("." for spaCy's URL pattern: most chunks that reach it have none)."""
+    match = re.compile(pattern).match
+    need = required_char(pattern)
+    return match if need is None else (lambda s: need in s and match(s))
+
+
+def _regex_prefix(pattern: re.Pattern) -> Callable[[str], int]:
+    """The regex itself, for rules the affix matcher cannot rebuild."""
+    return lambda s: m.end() if (m := pattern.search(s)) else 0
+
+
+def _regex_suffix(pattern: re.Pattern) -> Callable[[str], int]:
+    return lambda s: len(s) - m.start() if (m := pattern.search(s)) else 0
+
+
+def _regex_spans(pattern: re.Pattern) -> Callable[[str], list[tuple[int, int]]]:
+    return lambda s: [m.span() for m in pattern.finditer(s)]
 
 
 @lru_cache(maxsize=4)

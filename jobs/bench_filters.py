@@ -330,6 +330,21 @@ def main(argv=None) -> int:
             times.append(total)
         return times
 
+    # The compiled vocabulary loops (filters/_native.c) against the Python ones they replace, interleaved passes
+    # on a fresh worker: what a deployment without the compiled module (code shipped as a zip) pays.
+    from filters import vocab
+
+    compiled = vocab._chunk_ids, vocab._add_plain
+    lookup_t: dict[str, list[float]] = {"compiled": [], "python": []}
+    for _ in range(args.repeats):
+        for name, impl in (("compiled", compiled), ("python", (vocab._chunk_ids_py, vocab._add_plain_py))):
+            vocab._chunk_ids, vocab._add_plain = impl
+            cold()
+            t = time.process_time()
+            weft_stage(typical)
+            lookup_t[name].append(time.process_time() - t)
+    vocab._chunk_ids, vocab._add_plain = compiled
+
     every = list(range(len(docs)))
     rules_t = time_cpu(weft_rules, args.repeats, cold)
     stage_t = time_cpu(weft_stage, args.repeats, cold)
@@ -353,6 +368,8 @@ def main(argv=None) -> int:
             len(typical) / statistics.median(typical_more_t),
         f"weft_stage_docs_le_{TYPICAL_CHARS}_chars_same_docs_warm_per_cpu_s":
             len(typical) / statistics.median(typical_warm_t),
+        f"weft_stage_docs_le_{TYPICAL_CHARS}_chars_python_vocabulary_loops_per_cpu_s":
+            len(typical) / statistics.median(lookup_t["python"]),
         "datatrove_rules_docs_per_cpu_s": n / statistics.median(peer_t),
         f"datatrove_rules_docs_le_{TYPICAL_CHARS}_chars_per_cpu_s":
             len(typical) / statistics.median(peer["cpu_s_typical"]),
@@ -362,6 +379,8 @@ def main(argv=None) -> int:
     speed[f"ratio_stage_weft_over_datatrove_rules_le_{TYPICAL_CHARS}_chars"] = (
         speed[f"weft_stage_docs_le_{TYPICAL_CHARS}_chars_per_cpu_s"]
         / speed[f"datatrove_rules_docs_le_{TYPICAL_CHARS}_chars_per_cpu_s"])
+    speed["ratio_compiled_over_python_vocabulary_loops_interleaved"] = (
+        statistics.median(lookup_t["python"]) / statistics.median(lookup_t["compiled"]))
     speed["ratio_stage_over_omnicorpus_109"] = speed["weft_stage_docs_per_cpu_s"] / OMNICORPUS_DOCS_PER_CPU_S
     report["speed"] = {k: round(v, 2) for k, v in speed.items()}
     report["cpu_s"] = {"weft_rules": rules_t, "weft_stage": stage_t, "weft_stage_disjoint_warm": stage_disjoint_t,
@@ -370,6 +389,17 @@ def main(argv=None) -> int:
                        "weft_stage_typical_warm_311_pages": typical_more_t,
                        "weft_stage_typical_warm": typical_warm_t, "datatrove_rules": peer_t,
                        "datatrove_rules_typical": peer["cpu_s_typical"]}
+    report["cpu_s"]["weft_stage_typical_compiled_lookup_interleaved"] = lookup_t["compiled"]
+    report["cpu_s"]["weft_stage_typical_python_lookup_interleaved"] = lookup_t["python"]
+
+    # fastText reads the first langid.max_chars characters: how often is that the label of the whole text?
+    lid = step.langid
+    whole = type(lid)(lid.model_path, max_chars=max(len(t) for t in texts))
+    head_labels = [lid.predict(t)[0] for t in texts]
+    whole_labels = [whole.predict(t)[0] for t in texts]
+    report["langid_first_chars_same_label_as_whole_text"] = {
+        "max_chars": lid.max_chars, "same": sum(map(str.__eq__, map(str, head_labels), map(str, whole_labels))),
+        "documents": n}
     lengths = sorted(len(d["text"]) for d in docs)
     pct = {q: lengths[min(n - 1, int(q / 100 * n))] for q in (10, 50, 90, 99)}
     report["lengths"] = {"mean": sum(lengths) / n, **{f"p{q}": v for q, v in pct.items()}}
@@ -381,6 +411,9 @@ def main(argv=None) -> int:
     print("parity (share of documents with the same keep/drop decision):")
     for k, v in report["parity"].items():
         print(f"  {k:<20} {100 * v:6.2f}%")
+    agree = report["langid_first_chars_same_label_as_whole_text"]
+    print(f"language ID on the first {agree['max_chars']} characters: same label as on the whole text for "
+          f"{agree['same']} of {agree['documents']} documents")
     print("speed (docs per CPU-second, median of", args.repeats, "passes):")
     for k, v in report["speed"].items():
         print(f"  {k:<56} {v:>10.2f}")

@@ -153,6 +153,51 @@ def test_token_vocabulary_gives_the_tokeniser_tokens_and_survives_a_reset():
     assert len(calls) <= tokenised + 4  # the punctuated chunks of `text` were not tokenised again
 
 
+def test_compiled_chunk_lookup_equals_the_python_loop():
+    # filters/_native.c is built by `pip install -e .` where a C compiler exists (CI); it must give exactly what
+    # the Python loop gives: the ids in order, or the words not known yet (each once, first occurrence first).
+    import shutil
+
+    import numpy as np
+
+    from filters import vocab
+
+    try:
+        from filters._native import chunk_ids
+    except ImportError:
+        if shutil.which("cc") or shutil.which("gcc"):
+            pytest.fail("a C compiler is here but filters._native is not built: pip install -e . failed to build it")
+        pytest.skip("no C compiler: the Python loop is the one in use")
+    assert vocab._chunk_ids is chunk_ids
+    words = (DATA / "cs336" / "low_quality_cc.txt").read_text().split()
+    known = {w: tuple(range(i % 4)) for i, w in enumerate(dict.fromkeys(words[: len(words) // 2]))}
+    known["big"] = (2**40, 7)
+    for query in (words[: len(words) // 4], words, [], ["big", "zz", "big", "yy", "zz"]):
+        c, py = chunk_ids(known, query), vocab._chunk_ids_py(known, query)
+        if isinstance(py, list):
+            assert c == py and len(set(c)) == len(c) > 0
+        else:
+            assert np.array_equal(np.frombuffer(c, dtype=np.int64), py)
+    with pytest.raises(TypeError):
+        chunk_ids({"a": [1]}, ["a"])
+
+    from filters._native import add_plain
+
+    special = frozenset({"dont", "cannot"})
+    fresh = list(dict.fromkeys(words + ["dont", "Straße", "日本語", "x1", "", "a-b"]))
+    states = []
+    for add in (add_plain, vocab._add_plain_py):
+        chunks, tokens, strings = {"seen": (0,)}, {"seen": 0, "the": 1}, ["seen", "the"]
+        rest = add(chunks, tokens, strings, fresh, special)
+        states.append((rest, chunks, tokens, strings))
+    (rest_c, chunks_c, tokens_c, strings_c), (rest_py, chunks_py, tokens_py, strings_py) = states
+    assert rest_c == rest_py and "dont" in rest_c and "x1" in rest_c and "Straße" not in rest_c
+    assert sorted(strings_c) == sorted(strings_py) and strings_c[:2] == ["seen", "the"]
+    for chunks, tokens, strings in ((chunks_c, tokens_c, strings_c), (chunks_py, tokens_py, strings_py)):
+        assert all(strings[i] == t for t, i in tokens.items()) and len(tokens) == len(strings)
+        assert all(chunks[w] == (tokens[w],) for w in fresh if w not in rest_c) and chunks["the"] == (1,)
+
+
 @pytest.mark.parametrize("table", ["en", "xx"])
 def test_token_shortcuts_match_the_full_rule_path(table):
     # The first/last-character pre-checks and the shortcuts for "2019" / "word," must never change tokens:
@@ -274,10 +319,10 @@ def test_a_failing_document_fails_alone_in_its_batch():
     # Documents are scored in batches (n-grams for the whole batch at once); one that raises is counted as
     # failed and the others get the same outcome as when each is processed on its own.
     class Fragile(FilterStep):
-        def _prepare(self, doc):
-            if doc.id == "bad":
+        def _tokens(self, p):  # a phase in the middle of the batch
+            if p.doc.id == "bad":
                 raise ValueError("broken document")
-            return super()._prepare(doc)
+            return super()._tokens(p)
 
     texts = [(DATA / "cs336" / n).read_text() for n in ("high_quality_wiki_reference.txt", "low_quality_cc.txt")]
     docs = [_doc(t, f"d{i}") for i, t in enumerate(texts * 2)]
