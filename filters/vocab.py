@@ -183,34 +183,35 @@ class TokenVocab:
     def _add_chunks(self, chunks: list[str]) -> None:
         """Add chunks seen for the first time (distinct). Chunks of letters only that are not special cases are
         one token, themselves (most new chunks): `_add_plain` adds them in one C-level pass. The rest go
-        through the tokeniser."""
+        through the tokeniser. Then the new tokens' facts, in one pass."""
         s = self._s
         base = len(s.strings)
         rest = _add_plain(s.chunks, s.tokens, s.strings, chunks, self._special)
-        self._fill_columns(base, letters=True)
         if rest:
             previous, tokenise = self._previous, self._chunk_tokens
             split = [previous.get(chunk) or tokenise(chunk) for chunk in rest]
-            base = len(s.strings)
             new = list(set(chain.from_iterable(split)).difference(s.tokens))
-            s.tokens.update(zip(new, range(base, base + len(new))))
+            s.tokens.update(zip(new, range(len(s.strings), len(s.strings) + len(new))))
             s.strings.extend(new)
-            self._fill_columns(base, letters=False)
             ids = map(tuple, map(partial(map, s.tokens.__getitem__), split))  # C-level: token strings -> ids
             s.chunks.update(zip(rest, ids))
+        self._fill_columns(base)
 
-    def _fill_columns(self, base: int, letters: bool) -> None:
-        """The per-token facts of the tokens from id `base` on (`letters`: all of them are letters only)."""
+    def _fill_columns(self, base: int) -> None:
+        """The per-token facts of the tokens from id `base` on. Most are letters only (content, alpha); the
+        others are looked at one by one."""
         s = self._s
         new = s.strings[base:]
         n = len(new)
         if not n:
             return
+        alpha = np.fromiter(map(str.isalpha, new), dtype=np.bool_, count=n)
+        content = alpha.copy()
+        for i in np.flatnonzero(~alpha).tolist():
+            token = new[i]
+            content[i] = not self._is_punctuation(token)
+            alpha[i] = any(map(str.isalpha, token))
         s.length.extend(map(len, new), n)
-        if letters:
-            s.content.extend(np.ones(n, dtype=np.bool_), n)
-            s.alpha.extend(np.ones(n, dtype=np.bool_), n)
-        else:
-            s.content.extend(~np.fromiter(map(self._is_punctuation, new), dtype=np.bool_, count=n), n)
-            s.alpha.extend((any(map(str.isalpha, t)) for t in new), n)
+        s.content.extend(content, n)
+        s.alpha.extend(alpha, n)
         s.hash.extend(_mix64(np.arange(base, base + n, dtype=np.uint64)), n)
