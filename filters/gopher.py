@@ -38,6 +38,7 @@ _BULLET_LINE = re.compile(r"\n[^\S\n]*[•-]")
 _ELLIPSIS_LINE_REVERSED = re.compile(r"\n[^\S\n]*(?:\.\.\.|…)")
 TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
+NGRAMS = TOP_NGRAMS + DUP_NGRAMS  # consecutive: 2..10
 
 
 @lru_cache(maxsize=1)
@@ -134,17 +135,18 @@ def _scan_duplicates(positions: np.ndarray, ids: np.ndarray, chars: np.ndarray, 
     return added
 
 
-def ngram_repetition_many(encoded: list[tuple[np.ndarray, np.ndarray]]) -> list[dict[int, int]]:
-    """ngram_repetition for many documents at once, given (word hashes, word lengths) per document: the numpy
-    work runs over all documents' words together (one call per step for a whole batch instead of per document).
+def _ngram_chars_py(encoded: list[tuple[np.ndarray, np.ndarray]]) -> bytes:
+    """ngram_repetition_many's numbers, given (word hashes, word lengths) per document: per document, int64
+    characters for n = 2..10, row after row, as bytes. The compiled `ngram_chars` (filters/_native.c) runs the
+    same steps and returns the same bytes; the numpy work here runs over all documents' words together.
 
     An (n+1)-gram can only occur twice where the n-grams at i and i+1 both do, so after one sort over all
     2-grams each longer n only sorts the positions still repeating (few, on a normal page). Keys mix the
     document index into the n-gram hash, so equal n-grams of different documents never meet."""
     n_docs = len(encoded)
-    out = [{n: 0 for n in TOP_NGRAMS + DUP_NGRAMS} for _ in range(n_docs)]
+    out = np.zeros((n_docs, len(NGRAMS)), dtype=np.int64)  # column n - 2 holds n's characters
     if n_docs == 0:
-        return out
+        return out.tobytes()
     sizes = np.fromiter((len(h) for h, _ in encoded), dtype=np.int64, count=n_docs)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     words = np.concatenate([h for h, _ in encoded]).astype(np.uint64, copy=False)
@@ -156,7 +158,7 @@ def ngram_repetition_many(encoded: list[tuple[np.ndarray, np.ndarray]]) -> list[
     hashes = words
     repeating = None  # per global position: does the (n-1)-gram there occur more than once in its document
     done = np.zeros(n_docs, dtype=bool)  # no repeated n-gram at some n: nothing longer repeats either
-    for n in range(TOP_NGRAMS[0], DUP_NGRAMS[-1] + 1):
+    for n in NGRAMS:
         m = total - n + 1
         if m <= 0:
             break
@@ -178,7 +180,7 @@ def ngram_repetition_many(encoded: list[tuple[np.ndarray, np.ndarray]]) -> list[
             first = int(starts[d])
             for k in TOP_NGRAMS:
                 if n <= k <= sizes[d]:
-                    out[d][k] = int(cum[first + k] - cum[first]) + k - 1
+                    out[d, k - NGRAMS[0]] = cum[first + k] - cum[first] + k - 1
         done |= newly_done
         if len(positions) == 0:
             break
@@ -188,18 +190,31 @@ def ngram_repetition_many(encoded: list[tuple[np.ndarray, np.ndarray]]) -> list[
             hit = np.flatnonzero(repeat & (count_at == top[pos_doc]))
             docs_hit, first_hit = np.unique(pos_doc[hit], return_index=True)
             pos = positions[hit[first_hit]]
-            chars = (cum[pos + n] - cum[pos] + n - 1) * top[docs_hit]
-            for d, c in zip(docs_hit.tolist(), chars.tolist()):
-                out[d][n] = c
+            out[docs_hit, n - NGRAMS[0]] = (cum[pos + n] - cum[pos] + n - 1) * top[docs_hit]
         else:
             rep_pos = positions[repeat]
             added = _scan_duplicates(rep_pos, ids[repeat], cum[rep_pos + n] - cum[rep_pos], n)
-            per_doc = np.bincount(doc[rep_pos], weights=added, minlength=n_docs)
-            for d in np.flatnonzero(per_doc).tolist():
-                out[d][n] = int(per_doc[d])
+            out[:, n - NGRAMS[0]] = np.bincount(doc[rep_pos], weights=added, minlength=n_docs)
         repeating = np.zeros(m, dtype=bool)
         repeating[positions[repeat]] = True
-    return out
+    return out.tobytes()
+
+
+try:
+    from filters._native import ngram_chars as _ngram_chars
+except ImportError:  # not built (no C compiler, or the code shipped as a zip): the same steps in numpy
+    _ngram_chars = _ngram_chars_py
+
+
+def ngram_repetition_many(encoded: list[tuple[np.ndarray, np.ndarray]]) -> list[dict[int, int]]:
+    """ngram_repetition for many documents at once, given (word hashes, word lengths) per document (one call for
+    a whole batch instead of one per document)."""
+    try:
+        table = _ngram_chars(encoded)
+    except (TypeError, OverflowError):  # the compiled loop takes contiguous uint64 hashes, int64 lengths
+        table = _ngram_chars_py(encoded)
+    rows = np.frombuffer(table, dtype=np.int64).reshape(len(encoded), len(NGRAMS)).tolist()
+    return [dict(zip(NGRAMS, row)) for row in rows]
 
 
 def ngram_repetition(ts: TextStats) -> dict[int, int]:
