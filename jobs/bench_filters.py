@@ -13,15 +13,18 @@ each text (C4 rewrites text in datatrove). weft's families decide with the defau
 for English, the language datatrove's filters assume.
 
 Speed: CPU seconds per pass, median over repeats, for (a) weft's four families, (b) datatrove's four filters
-(in its process), (c) weft's whole FilterStep run as the Spark task runs it (batches of documents: language ID,
-OmniCorpus paragraph rules on one paragraph per line, every family, safety). (c) is measured three ways, on all
-documents and on the documents of <= 50k characters (a few fixture pages are 100-190k characters of link
-lists): with an empty token vocabulary (a fresh worker), with the vocabulary warmed on a disjoint half of the
-documents (even/odd halves, each measured after warming on the other), warmed first on weft's text of the 311
-extraction-benchmark pages and then the other half (closer to a Spark worker that has seen many pages, though
-not these), and warmed on the same documents (an upper bound). Reported as docs/s
-per core and the ratio weft/datatrove, next to OmniCorpus's published 109 docs per CPU-second for its
-preliminary text filters.
+(in its own process, which stays up and runs one pass per request), (c) weft's whole FilterStep run as the Spark
+task runs it (batches of documents: language ID, OmniCorpus paragraph rules on one paragraph per line, every
+family, safety). (c) is measured on all documents and on the documents of <= 50k characters (a few fixture pages
+are 100-190k characters of link lists): with an empty token vocabulary (a fresh worker; these passes alternate with
+datatrove's, so a drift of the machine's speed moves both sides of the ratio alike, which is also reported as the
+median of the per-pair ratios), with the vocabulary warmed on a disjoint half of the documents (even/odd halves,
+each measured after warming on the other), warmed first on weft's text of the 311 extraction-benchmark pages and
+then the other half (closer to a Spark worker that has seen many pages, though not these), warmed on the same
+documents (an upper bound), and without the compiled module (filters/_native.c's loops replaced by their
+Python/numpy forms, passes alternating with the compiled ones). Reported as docs/s per core and the ratio
+weft/datatrove, next to OmniCorpus's published 109 docs per CPU-second for its preliminary text filters. Also
+printed: how often fastText's label on the first `langid.max_chars` characters is the label of the whole text.
 """
 from __future__ import annotations
 
@@ -46,12 +49,11 @@ OMNICORPUS_DOCS_PER_CPU_S = 109.0  # OmniCorpus (arXiv:2406.08418), preliminary 
 TYPICAL_CHARS = 50_000  # a few fixture pages are 100-190k characters of link lists; reported apart as well
 
 PEER_SCRIPT = r'''
-import json, sys, time, statistics
+import json, sys, time
 from datatrove.data import Document
 from datatrove.pipeline.filters import (GopherQualityFilter, GopherRepetitionFilter, C4QualityFilter,
                                         FineWebQualityFilter)
 docs = [json.loads(l) for l in open(sys.argv[1])]
-repeats = int(sys.argv[3])
 filters = {"gopher_quality": GopherQualityFilter(), "gopher_repetition": GopherRepetitionFilter(),
            "c4": C4QualityFilter(), "fineweb": FineWebQualityFilter()}
 def run(f, d):
@@ -62,18 +64,15 @@ def run(f, d):
     if isinstance(r, tuple):
         return bool(r[0]), r[1]
     return bool(r), None
-decisions = {d["id"]: {name: run(f, d) for name, f in filters.items()} for d in docs}
-def timed(subset):
-    times = []
-    for _ in range(repeats):
-        t = time.process_time()
-        for d in subset:
-            for f in filters.values():
-                run(f, d)
-        times.append(time.process_time() - t)
-    return times
-typical = [d for d in docs if len(d["text"]) <= int(sys.argv[4])]
-json.dump({"decisions": decisions, "cpu_s": timed(docs), "cpu_s_typical": timed(typical)}, open(sys.argv[2], "w"))
+json.dump({d["id"]: {name: run(f, d) for name, f in filters.items()} for d in docs}, open(sys.argv[2], "w"))
+subsets = {"all": docs, "typical": [d for d in docs if len(d["text"]) <= int(sys.argv[3])]}
+print("ready", flush=True)
+for line in sys.stdin:  # one timed pass per request, so the caller can interleave them with its own passes
+    t = time.process_time()
+    for d in subsets[line.strip()]:
+        for f in filters.values():
+            run(f, d)
+    print(time.process_time() - t, flush=True)
 '''
 
 
@@ -253,9 +252,17 @@ def main(argv=None) -> int:
         with open(src, "w", encoding="utf-8") as f:
             for d in docs:
                 f.write(json.dumps({"id": d["id"], "text": d["text"]}, ensure_ascii=False) + "\n")
-        subprocess.run([str(peer_python), "-c", PEER_SCRIPT, src, dst, str(args.repeats), str(TYPICAL_CHARS)],
-                       check=True)
-        peer = json.loads(Path(dst).read_text())
+        peer_proc = subprocess.Popen([str(peer_python), "-c", PEER_SCRIPT, src, dst, str(TYPICAL_CHARS)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if peer_proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the datatrove process did not start")
+        peer = {"decisions": json.loads(Path(dst).read_text())}
+
+    def peer_pass(subset: str) -> float:
+        """CPU seconds of one datatrove pass over `subset` ('all' or 'typical'), in its own process."""
+        peer_proc.stdin.write(subset + "\n")
+        peer_proc.stdin.flush()
+        return float(peer_proc.stdout.readline())
 
     texts = [d["text"] for d in docs]
     ours = weft_family_decisions(texts, cfg)
@@ -330,31 +337,48 @@ def main(argv=None) -> int:
             times.append(total)
         return times
 
-    # The compiled vocabulary loops (filters/_native.c) against the Python ones they replace, interleaved passes
-    # on a fresh worker: what a deployment without the compiled module (code shipped as a zip) pays.
-    from filters import vocab
+    # The compiled loops (filters/_native.c) against the Python/numpy ones they stand for, interleaved passes on
+    # a fresh worker: what a deployment without the compiled module (code shipped as a zip) pays.
+    from filters import gopher, vocab
 
-    compiled = vocab._chunk_ids, vocab._add_plain
+    def use(impl: tuple) -> None:
+        vocab._chunk_ids, vocab._add_plain, gopher._ngram_chars = impl
+
+    compiled = vocab._chunk_ids, vocab._add_plain, gopher._ngram_chars
+    fallback = vocab._chunk_ids_py, vocab._add_plain_py, gopher._ngram_chars_py
     lookup_t: dict[str, list[float]] = {"compiled": [], "python": []}
     for _ in range(args.repeats):
-        for name, impl in (("compiled", compiled), ("python", (vocab._chunk_ids_py, vocab._add_plain_py))):
-            vocab._chunk_ids, vocab._add_plain = impl
+        for name, impl in (("compiled", compiled), ("python", fallback)):
+            use(impl)
             cold()
             t = time.process_time()
             weft_stage(typical)
             lookup_t[name].append(time.process_time() - t)
-    vocab._chunk_ids, vocab._add_plain = compiled
+    use(compiled)
+
+    def against_peer(weft_pass, subset: str) -> tuple[list[float], list[float]]:
+        """weft passes (fresh worker each) and datatrove passes, one after the other: the machine's speed drifts
+        (this VM's by a fifth between runs), and a drift then moves both sides of each pair alike."""
+        ours, theirs = [], []
+        for _ in range(args.repeats):
+            cold()
+            t = time.process_time()
+            weft_pass()
+            ours.append(time.process_time() - t)
+            theirs.append(peer_pass(subset))
+        return ours, theirs
 
     every = list(range(len(docs)))
     rules_t = time_cpu(weft_rules, args.repeats, cold)
-    stage_t = time_cpu(weft_stage, args.repeats, cold)
+    stage_t, peer_t = against_peer(weft_stage, "all")
     stage_disjoint_t = disjoint_warm(every)
     stage_warm_t = time_cpu(weft_stage, args.repeats)
-    typical_t = time_cpu(lambda: weft_stage(typical), args.repeats, cold)
+    typical_t, peer_typical_t = against_peer(lambda: weft_stage(typical), "typical")
+    peer_proc.stdin.close()
+    peer_proc.wait()
     typical_disjoint_t = disjoint_warm(typical)
     typical_more_t = disjoint_warm(typical, more=True)
     typical_warm_t = time_cpu(lambda: weft_stage(typical), args.repeats, lambda: weft_stage(typical))
-    peer_t = peer["cpu_s"]
     n = len(docs)
     speed = {
         "weft_rules_docs_per_cpu_s": n / statistics.median(rules_t),
@@ -368,18 +392,20 @@ def main(argv=None) -> int:
             len(typical) / statistics.median(typical_more_t),
         f"weft_stage_docs_le_{TYPICAL_CHARS}_chars_same_docs_warm_per_cpu_s":
             len(typical) / statistics.median(typical_warm_t),
-        f"weft_stage_docs_le_{TYPICAL_CHARS}_chars_python_vocabulary_loops_per_cpu_s":
+        f"weft_stage_docs_le_{TYPICAL_CHARS}_chars_without_compiled_module_per_cpu_s":
             len(typical) / statistics.median(lookup_t["python"]),
         "datatrove_rules_docs_per_cpu_s": n / statistics.median(peer_t),
         f"datatrove_rules_docs_le_{TYPICAL_CHARS}_chars_per_cpu_s":
-            len(typical) / statistics.median(peer["cpu_s_typical"]),
+            len(typical) / statistics.median(peer_typical_t),
     }
     speed["ratio_rules_weft_over_datatrove"] = speed["weft_rules_docs_per_cpu_s"] / speed["datatrove_rules_docs_per_cpu_s"]
     speed["ratio_stage_weft_over_datatrove_rules"] = speed["weft_stage_docs_per_cpu_s"] / speed["datatrove_rules_docs_per_cpu_s"]
     speed[f"ratio_stage_weft_over_datatrove_rules_le_{TYPICAL_CHARS}_chars"] = (
         speed[f"weft_stage_docs_le_{TYPICAL_CHARS}_chars_per_cpu_s"]
         / speed[f"datatrove_rules_docs_le_{TYPICAL_CHARS}_chars_per_cpu_s"])
-    speed["ratio_compiled_over_python_vocabulary_loops_interleaved"] = (
+    speed[f"ratio_stage_weft_over_datatrove_rules_le_{TYPICAL_CHARS}_chars_median_of_pairs"] = statistics.median(
+        theirs / ours for ours, theirs in zip(typical_t, peer_typical_t))
+    speed["ratio_with_over_without_compiled_module_interleaved"] = (
         statistics.median(lookup_t["python"]) / statistics.median(lookup_t["compiled"]))
     speed["ratio_stage_over_omnicorpus_109"] = speed["weft_stage_docs_per_cpu_s"] / OMNICORPUS_DOCS_PER_CPU_S
     report["speed"] = {k: round(v, 2) for k, v in speed.items()}
@@ -388,7 +414,7 @@ def main(argv=None) -> int:
                        "weft_stage_typical": typical_t, "weft_stage_typical_disjoint_warm": typical_disjoint_t,
                        "weft_stage_typical_warm_311_pages": typical_more_t,
                        "weft_stage_typical_warm": typical_warm_t, "datatrove_rules": peer_t,
-                       "datatrove_rules_typical": peer["cpu_s_typical"]}
+                       "datatrove_rules_typical": peer_typical_t}
     report["cpu_s"]["weft_stage_typical_compiled_lookup_interleaved"] = lookup_t["compiled"]
     report["cpu_s"]["weft_stage_typical_python_lookup_interleaved"] = lookup_t["python"]
 
