@@ -3,10 +3,10 @@
  * zip; tests/test_filters.py checks that both give the same results), and of filters/gopher.py's n-gram repetition
  * (`ngram_chars`, at the end: described where it is defined).
  *
- * chunk_ids(chunks: dict[str, tuple[int, ...]], words: list[str]) -> bytes | list[str]
- *   Every word's token ids, concatenated in order, as native int64 bytes (np.frombuffer reads them); or, when
- *   some words are not in `chunks` yet, the list of those words (each once, first occurrence first), so the
- *   caller can tokenise them, add them and call again.
+ * chunk_ids(chunks: dict[str, tuple[int, ...]], words: list[str], add: Callable[[list[str]], None]) -> bytes
+ *   Every word's token ids, concatenated in order, as native int64 bytes (np.frombuffer reads them). Words not
+ *   in `chunks` yet are passed to add() once (each once, first occurrence first), which must put them there;
+ *   then only those positions are looked up again.
  * add_plain(chunks, tokens, strings, words, special) -> list[str]
  *   Adds the new words that are one token, themselves (letters only, not a special case); returns the others.
  *
@@ -18,18 +18,15 @@
 #include <Python.h>
 #include <stdint.h>
 
-static PyObject *missing_words(PyObject *chunks, PyObject *words, Py_ssize_t first_miss) {
+/* The words at the positions where found[i] is NULL, each once, first occurrence first. */
+static PyObject *missing_words(PyObject *words, PyObject **found) {
     PyObject *out = PyList_New(0), *seen = PySet_New(NULL);
     if (out == NULL || seen == NULL)
         goto fail;
-    Py_ssize_t n = PyList_GET_SIZE(words);
-    for (Py_ssize_t i = first_miss; i < n; i++) {
-        PyObject *w = PyList_GET_ITEM(words, i);
-        PyObject *v = PyDict_GetItemWithError(chunks, w);
-        if (v != NULL)
+    for (Py_ssize_t i = 0, n = PyList_GET_SIZE(words); i < n; i++) {
+        if (found[i] != NULL)
             continue;
-        if (PyErr_Occurred())
-            goto fail;
+        PyObject *w = PyList_GET_ITEM(words, i);
         int had = PySet_Contains(seen, w);
         if (had < 0 || (!had && (PySet_Add(seen, w) < 0 || PyList_Append(out, w) < 0)))
             goto fail;
@@ -42,35 +39,72 @@ fail:
     return NULL;
 }
 
-static PyObject *chunk_ids(PyObject *Py_UNUSED(self), PyObject *args) {
-    PyObject *chunks, *words;
-    if (!PyArg_ParseTuple(args, "O!O!:chunk_ids", &PyDict_Type, &chunks, &PyList_Type, &words))
-        return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(words);
-    /* First pass: the tuples (borrowed: the dict holds them and nothing here can change it) and the total. */
-    PyObject **found = PyMem_Malloc((n ? n : 1) * sizeof(PyObject *));
-    if (found == NULL)
-        return PyErr_NoMemory();
-    Py_ssize_t total = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *v = PyDict_GetItemWithError(chunks, PyList_GET_ITEM(words, i));
+/* found[i] = chunks[words[i]] (borrowed) for every i with found[i] NULL; the number of token ids they add to
+ * *total. `required`: a word still missing is a KeyError (after `add`), else it stays NULL. */
+static int look_up(PyObject *chunks, PyObject *words, PyObject **found, Py_ssize_t *total, int required,
+                   Py_ssize_t *missing) {
+    *missing = 0;
+    for (Py_ssize_t i = 0, n = PyList_GET_SIZE(words); i < n; i++) {
+        if (found[i] != NULL)
+            continue;
+        PyObject *w = PyList_GET_ITEM(words, i);
+        PyObject *v = PyDict_GetItemWithError(chunks, w);
         if (v == NULL) {
-            PyMem_Free(found);
-            return PyErr_Occurred() ? NULL : missing_words(chunks, words, i);
+            if (PyErr_Occurred())
+                return -1;
+            if (required) {
+                PyErr_SetObject(PyExc_KeyError, w);
+                return -1;
+            }
+            (*missing)++;
+            continue;
         }
         if (!PyTuple_Check(v)) {
-            PyMem_Free(found);
-            return PyErr_Format(PyExc_TypeError, "chunk_ids: values must be tuples of ints, got %.100s",
-                                Py_TYPE(v)->tp_name);
+            PyErr_Format(PyExc_TypeError, "chunk_ids: values must be tuples of ints, got %.100s", Py_TYPE(v)->tp_name);
+            return -1;
         }
         found[i] = v;
-        total += PyTuple_GET_SIZE(v);
+        *total += PyTuple_GET_SIZE(v);
     }
-    PyObject *out = PyBytes_FromStringAndSize(NULL, total * (Py_ssize_t)sizeof(int64_t));
-    if (out == NULL) {
-        PyMem_Free(found);
+    return 0;
+}
+
+static PyObject *chunk_ids(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *chunks, *words, *add;
+    if (!PyArg_ParseTuple(args, "O!O!O:chunk_ids", &PyDict_Type, &chunks, &PyList_Type, &words, &add))
         return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(words), total = 0, missing = 0, n_held = 0;
+    PyObject **found = PyMem_Calloc(n ? n : 1, sizeof(PyObject *)), **held = NULL, *out = NULL;
+    if (found == NULL)
+        return PyErr_NoMemory();
+    if (look_up(chunks, words, found, &total, 0, &missing) < 0)
+        goto done;
+    if (missing) {
+        PyObject *new_words = missing_words(words, found);
+        if (new_words == NULL)
+            goto done;
+        /* `add` runs Python code (the tokeniser): hold the tuples found so far while it runs */
+        held = PyMem_Malloc(n * sizeof(PyObject *));
+        if (held == NULL) {
+            Py_DECREF(new_words);
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (found[i] != NULL) {
+                Py_INCREF(found[i]);
+                held[n_held++] = found[i];
+            }
+        PyObject *r = PyObject_CallOneArg(add, new_words);
+        Py_DECREF(new_words);
+        int ok = r != NULL && look_up(chunks, words, found, &total, 1, &missing) == 0;
+        Py_XDECREF(r);
+        if (!ok)
+            goto done;
     }
+    out = PyBytes_FromStringAndSize(NULL, total * (Py_ssize_t)sizeof(int64_t));
+    if (out == NULL)
+        goto done;
     int64_t *ids = (int64_t *)PyBytes_AS_STRING(out);
     Py_ssize_t k = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -78,13 +112,16 @@ static PyObject *chunk_ids(PyObject *Py_UNUSED(self), PyObject *args) {
         for (Py_ssize_t j = 0, m = PyTuple_GET_SIZE(t); j < m; j++) {
             long long id = PyLong_AsLongLong(PyTuple_GET_ITEM(t, j));
             if (id == -1 && PyErr_Occurred()) {
-                PyMem_Free(found);
-                Py_DECREF(out);
-                return NULL;
+                Py_CLEAR(out);
+                goto done;
             }
             ids[k++] = (int64_t)id;
         }
     }
+done:
+    for (Py_ssize_t i = 0; i < n_held; i++)
+        Py_DECREF(held[i]);
+    PyMem_Free(held);
     PyMem_Free(found);
     return out;
 }
@@ -465,7 +502,7 @@ static PyMethodDef methods[] = {
     {"add_plain", add_plain, METH_VARARGS,
      "add_plain(chunks, tokens, strings, words, special) -> the words that are not one plain token"},
     {"chunk_ids", chunk_ids, METH_VARARGS,
-     "chunk_ids(chunks, words) -> bytes of int64 token ids, or the list of words not in chunks"},
+     "chunk_ids(chunks, words, add) -> bytes of int64 token ids (add(new words) first puts the missing in chunks)"},
     {NULL, NULL, 0, NULL},
 };
 

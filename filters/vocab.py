@@ -31,11 +31,14 @@ import numpy as np
 _LIMIT = 300_000  # distinct chunks per vocabulary before it starts over
 
 
-def _chunk_ids_py(chunks: dict[str, tuple[int, ...]], words: list[str]) -> np.ndarray | list[str]:
-    """The words' token ids in order, or the words not in `chunks` yet (filters/_native.c: the same in C)."""
+def _chunk_ids_py(chunks: dict[str, tuple[int, ...]], words: list[str],
+                  add: Callable[[list[str]], None]) -> np.ndarray:
+    """The words' token ids in order; words not in `chunks` yet go to `add` first, each once, first occurrence
+    first (filters/_native.c: the same in C)."""
     known = list(map(chunks.get, words))  # one C-level pass; None marks a chunk seen for the first time
     if None in known:
-        return list(dict.fromkeys(compress(words, map(is_, known, repeat(None)))))
+        add(list(dict.fromkeys(compress(words, map(is_, known, repeat(None))))))
+        known = list(map(chunks.__getitem__, words))
     return np.fromiter(chain.from_iterable(known), dtype=np.int64)
 
 
@@ -172,10 +175,7 @@ class TokenVocab:
         if len(self._s.chunks) > self.limit:
             self._start_over()
         s = self._s
-        ids = _chunk_ids(s.chunks, chunks)
-        if isinstance(ids, list):  # chunks seen for the first time
-            self._add_chunks(ids)
-            ids = _chunk_ids(s.chunks, chunks)
+        ids = _chunk_ids(s.chunks, chunks, self._add_chunks)  # chunks seen for the first time are added first
         ids = np.frombuffer(ids, dtype=np.int64) if isinstance(ids, bytes) else ids
         return Encoded(ids, s.length.view()[ids], s.content.view()[ids], s.alpha.view()[ids], s.hash.view()[ids], s)
 

@@ -174,13 +174,25 @@ def test_compiled_chunk_lookup_equals_the_python_loop():
     known = {w: tuple(range(i % 4)) for i, w in enumerate(dict.fromkeys(words[: len(words) // 2]))}
     known["big"] = (2**40, 7)
     for query in (words[: len(words) // 4], words, [], ["big", "zz", "big", "yy", "zz"]):
-        c, py = chunk_ids(known, query), vocab._chunk_ids_py(known, query)
-        if isinstance(py, list):
-            assert c == py and len(set(c)) == len(c) > 0
-        else:
-            assert np.array_equal(np.frombuffer(c, dtype=np.int64), py)
+        results, added = [], []
+        for lookup in (chunk_ids, vocab._chunk_ids_py):
+            table = dict(known)
+
+            def add(new: list[str]) -> None:  # what the vocabulary does: give each new word some ids
+                added.append(new)
+                table.update((w, (len(w), 2**33)) for w in new)
+
+            results.append(np.frombuffer(lookup(table, query, add), dtype=np.int64) if lookup is chunk_ids
+                           else lookup(table, query, add))
+        assert np.array_equal(*results) and len(results[0]) >= len(query)
+        assert len(added) in (0, 2) and (not added or (added[0] == added[1] and len(set(added[0])) == len(added[0])))
+    assert added and added[0] == ["zz", "yy"]
     with pytest.raises(TypeError):
-        chunk_ids({"a": [1]}, ["a"])
+        chunk_ids({"a": [1]}, ["a"], print)
+    with pytest.raises(KeyError):  # add() that does not add
+        chunk_ids({}, ["a"], lambda new: None)
+    with pytest.raises(ZeroDivisionError):  # an error inside add() comes through
+        chunk_ids({}, ["a"], lambda new: 1 / 0)
 
     from filters._native import add_plain
 
