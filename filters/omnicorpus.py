@@ -149,31 +149,51 @@ def _trigger_automaton():
     return automaton
 
 
-def candidates(stripped: list[str], uppercase_max: float = 0.8) -> list[int]:
-    """Indexes of the paragraphs that some rule of `paragraph_reason` could remove; the others are kept without
-    running the rules. Each test is a necessary condition of a rule, computed for all paragraphs at once (C-level
-    maps, one Aho-Corasick pass, numpy), so the common paragraph costs no Python frame:
-      empty; ends like a social line (or with ':'); contains a rule's literal (phrases, UI words, "published",
-      "photo" - which covers "(Photo:"); ends with ')'; few lower-case ASCII letters (upper-case rule);
-      is short (< 20 words) and has a date or time, or has a phone number (< 80 words): the rules' own tests;
-      starts with "by " (< 10 words: by-lines)."""
-    lowers = list(map(str.lower, stripped))
+def _spaces_and_upper_py(stripped: list[str], lowers: list[str], uppercase_max: float) -> tuple[list, list]:
+    """Per paragraph: its spaces, and whether the upper-case rule may hold (a necessary condition: more than
+    `uppercase_max` of the non-space characters upper case needs an upper-case letter, so lower-casing changes
+    the text, and fewer lower-case ASCII letters than (1 - uppercase_max) of the characters, counted on the
+    UTF-8 bytes as the rule does)."""
     n_spaces = list(map(methodcaller("count", " "), stripped))
-    hit = set()
-    joined = "\n".join(lowers)
-    if joined:
-        starts = list(accumulate((len(x) + 1 for x in lowers), initial=0))
-        for end, _ in _trigger_automaton().iter(joined):
-            hit.add(bisect_right(starts, end) - 1)
-    # upper-case rule: more than `uppercase_max` of the non-space characters are upper case: it needs an
-    # upper-case letter (lower-casing changes the text) and fewer lower-case ASCII letters than
-    # (1 - uppercase_max) of the characters (counted on the UTF-8 bytes, as the rule does)
     raw = [x.encode("utf-8", "surrogatepass") for x in stripped]
     n_lower = np.fromiter(map(len, raw), np.int64, len(raw)) - np.fromiter(
         map(len, map(methodcaller("translate", None, _ASCII_LOWER), raw)), np.int64, len(raw))
     n_chars = np.fromiter(map(len, stripped), np.int64, len(stripped))
     maybe_upper = ((n_lower < (1 - uppercase_max) * n_chars)
                    & np.fromiter(map(ne, stripped, lowers), bool, len(stripped))).tolist()
+    return n_spaces, maybe_upper
+
+
+def _spaces_and_upper_c(stripped: list[str], lowers: list[str], uppercase_max: float) -> tuple[list, list]:
+    """The same from one C pass (filters/_native.c), with the upper-case rule itself instead of a pre-check."""
+    counts = np.frombuffer(_paragraph_counts(stripped, uppercase_max), dtype=np.int64).reshape(-1, 2)
+    return counts[:, 0].tolist(), counts[:, 1].tolist()
+
+
+try:  # built by `pip install` where a C compiler exists
+    from filters._native import paragraph_counts as _paragraph_counts
+    _spaces_and_upper = _spaces_and_upper_c
+except ImportError:  # e.g. code shipped to Spark executors as a zip
+    _spaces_and_upper = _spaces_and_upper_py
+
+
+def candidates(stripped: list[str], uppercase_max: float = 0.8) -> list[int]:
+    """Indexes of the paragraphs that some rule of `paragraph_reason` could remove; the others are kept without
+    running the rules. Each test is a necessary condition of a rule, computed for all paragraphs at once (C-level
+    maps, one Aho-Corasick pass, numpy), so the common paragraph costs no Python frame:
+      empty; ends like a social line (or with ':'); contains a rule's literal (phrases, UI words, "published",
+      "photo" - which covers "(Photo:"); ends with ')'; upper case (the rule itself from the compiled pass,
+      or few lower-case ASCII letters without it);
+      is short (< 20 words) and has a date or time, or has a phone number (< 80 words): the rules' own tests;
+      starts with "by " (< 10 words: by-lines)."""
+    lowers = list(map(str.lower, stripped))
+    n_spaces, maybe_upper = _spaces_and_upper(stripped, lowers, uppercase_max)
+    hit = set()
+    joined = "\n".join(lowers)
+    if joined:
+        starts = list(accumulate((len(x) + 1 for x in lowers), initial=0))
+        for end, _ in _trigger_automaton().iter(joined):
+            hit.add(bisect_right(starts, end) - 1)
     social_end = map(methodcaller("endswith", _CANDIDATE_ENDINGS), lowers)
     by_line = map(methodcaller("startswith", "by "), lowers)
     # dates and phones: the rules' own tests (cheap pre-checks first), so a decimal number or "Market" does not

@@ -339,13 +339,14 @@ def main(argv=None) -> int:
 
     # The compiled loops (filters/_native.c) against the Python/numpy ones they stand for, interleaved passes on
     # a fresh worker: what a deployment without the compiled module (code shipped as a zip) pays.
-    from filters import gopher, vocab
+    from filters import gopher, omnicorpus, vocab
 
     def use(impl: tuple) -> None:
-        vocab._chunk_ids, vocab._add_plain, gopher._ngram_chars = impl
+        vocab._chunk_ids, vocab._add_plain, gopher._ngram_chars, omnicorpus._spaces_and_upper = impl
 
-    compiled = vocab._chunk_ids, vocab._add_plain, gopher._ngram_chars
-    fallback = vocab._chunk_ids_py, vocab._add_plain_py, gopher._ngram_chars_py
+    compiled = vocab._chunk_ids, vocab._add_plain, gopher._ngram_chars, omnicorpus._spaces_and_upper
+    fallback = (vocab._chunk_ids_py, vocab._add_plain_py, gopher._ngram_chars_py,
+                omnicorpus._spaces_and_upper_py)
     lookup_t: dict[str, list[float]] = {"compiled": [], "python": []}
     for _ in range(args.repeats):
         for name, impl in (("compiled", compiled), ("python", fallback)):

@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.document import Document, from_batch, to_batch
@@ -396,6 +397,14 @@ def test_paragraph_candidates_include_every_paragraph_a_rule_removes():
     assert len(paragraphs) > 1000 and len(removed) > 40
     assert removed <= chosen, [paragraphs[i] for i in sorted(removed - chosen)][:5]
     assert len(chosen) < 0.7 * len(paragraphs)  # the pre-check spares most paragraphs the rules
+    # the compiled pass decides the upper-case rule itself, the Python one pre-checks it: both keep every removal
+    lowers = [p.lower() for p in stripped]
+    spaces_py, upper_py = omnicorpus._spaces_and_upper_py(stripped, lowers, 0.8)
+    if hasattr(omnicorpus, "_paragraph_counts"):
+        spaces_c, upper_c = omnicorpus._spaces_and_upper_c(stripped, lowers, 0.8)
+        assert spaces_c == spaces_py and set(np.flatnonzero(upper_c)) <= set(np.flatnonzero(upper_py))
+        assert [bool(u) for u in upper_c] == [omnicorpus._mostly_uppercase(p, 0.8) for p in stripped]
+        assert sum(upper_c) >= 2
     # the date pre-check is the plain alternation it stands for, rewritten to start with one character class
     plain = re.compile(r"\d[:.]\d|\d[ap]\.?m|" + omnicorpus._MON).search
     tricky = ["Jun", "xJul", "May 5", "3.5", "3:4", "5am", "5a.m", "5p", "DEC", "jan", "Ma", "٣:٤", "1a m", "O ct"]
