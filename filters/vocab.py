@@ -94,9 +94,11 @@ def _mix64(x: np.ndarray) -> np.ndarray:
 
 class _State:
     """Everything one generation of a vocabulary knows; a reset starts a new one, so texts encoded before it
-    keep reading theirs (strings, word-list flags)."""
+    keep reading theirs (strings, facts, word-list flags). The per-token facts are filled when first read: with
+    FilterStep's phases that is once per batch (every text of the batch is encoded before any is scored), not
+    once per text."""
 
-    def __init__(self):
+    def __init__(self, is_punctuation: Callable[[str], bool]):
         self.chunks: dict[str, tuple[int, ...]] = {}
         self.tokens: dict[str, int] = {}
         self.strings: list[str] = []
@@ -105,6 +107,30 @@ class _State:
         self.alpha = _Column(np.bool_)
         self.hash = _Column(np.uint64)
         self.flags: dict[frozenset[str], _Column] = {}
+        self._is_punctuation = is_punctuation
+
+    def facts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """length, content, alpha and hash per token id, filled up to the last token added."""
+        if self.length.size < len(self.strings):
+            self._fill()
+        return self.length.view(), self.content.view(), self.alpha.view(), self.hash.view()
+
+    def _fill(self) -> None:
+        """The facts of the tokens added since the last fill. Most are letters only (content, alpha); the others
+        are looked at one by one."""
+        base = self.length.size
+        new = self.strings[base:]
+        n = len(new)
+        alpha = np.fromiter(map(str.isalpha, new), dtype=np.bool_, count=n)
+        content = alpha.copy()
+        for i in np.flatnonzero(~alpha).tolist():
+            token = new[i]
+            content[i] = not self._is_punctuation(token)
+            alpha[i] = any(map(str.isalpha, token))
+        self.length.extend(map(len, new), n)
+        self.content.extend(content, n)
+        self.alpha.extend(alpha, n)
+        self.hash.extend(_mix64(np.arange(base, base + n, dtype=np.uint64)), n)
 
     def word_flags(self, ids: np.ndarray, words: frozenset[str]) -> np.ndarray:
         """bool per token: its lower-case form is in `words` (a stop-word or flagged-word list), computed once per
@@ -120,14 +146,30 @@ class _State:
 
 @dataclass(frozen=True, slots=True)
 class Encoded:
-    """One text's tokens: ids and the per-token facts, with the vocabulary generation they belong to."""
+    """One text's tokens: ids, with the vocabulary generation they belong to, and the per-token facts."""
 
     ids: np.ndarray  # token id per token, in text order
-    lengths: np.ndarray  # characters per token
-    content: np.ndarray  # bool: the token has a character that is not punctuation
-    alpha: np.ndarray  # bool: the token has a letter
-    hashes: np.ndarray  # uint64, one per distinct token (n-gram hashes are polynomials of these)
     state: _State
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """characters per token"""
+        return self.state.facts()[0][self.ids]
+
+    @property
+    def content(self) -> np.ndarray:
+        """bool per token: it has a character that is not punctuation"""
+        return self.state.facts()[1][self.ids]
+
+    @property
+    def alpha(self) -> np.ndarray:
+        """bool per token: it has a letter"""
+        return self.state.facts()[2][self.ids]
+
+    @property
+    def hashes(self) -> np.ndarray:
+        """uint64 per token, one value per distinct token (n-gram hashes are polynomials of these)"""
+        return self.state.facts()[3][self.ids]
 
     def words(self) -> list[str]:
         return list(map(self.state.strings.__getitem__, self.ids.tolist()))
@@ -154,7 +196,7 @@ class TokenVocab:
         self.clear()
 
     def clear(self) -> None:
-        self._s = _State()
+        self._s = _State(self._is_punctuation)
         self._previous: dict[str, tuple[str, ...]] = {}
 
     def _start_over(self) -> None:
@@ -165,7 +207,7 @@ class TokenVocab:
         strings = old.strings
         self._previous = {chunk: tuple(map(strings.__getitem__, ids))
                           for chunk, ids in old.chunks.items() if not chunk.isalpha()}
-        self._s = _State()
+        self._s = _State(self._is_punctuation)
 
     def __len__(self) -> int:
         return len(self._s.chunks)
@@ -177,15 +219,14 @@ class TokenVocab:
         s = self._s
         ids = _chunk_ids(s.chunks, chunks, self._add_chunks)  # chunks seen for the first time are added first
         ids = np.frombuffer(ids, dtype=np.int64) if isinstance(ids, bytes) else ids
-        return Encoded(ids, s.length.view()[ids], s.content.view()[ids], s.alpha.view()[ids], s.hash.view()[ids], s)
+        return Encoded(ids, s)
 
     # -- growing -------------------------------------------------------------------------------------------
     def _add_chunks(self, chunks: list[str]) -> None:
         """Add chunks seen for the first time (distinct). Chunks of letters only that are not special cases are
         one token, themselves (most new chunks): `_add_plain` adds them in one C-level pass. The rest go
-        through the tokeniser. Then the new tokens' facts, in one pass."""
+        through the tokeniser. (The new tokens' facts are filled when first read, see _State.)"""
         s = self._s
-        base = len(s.strings)
         rest = _add_plain(s.chunks, s.tokens, s.strings, chunks, self._special)
         if rest:
             previous, tokenise = self._previous, self._chunk_tokens
@@ -195,23 +236,3 @@ class TokenVocab:
             s.strings.extend(new)
             ids = map(tuple, map(partial(map, s.tokens.__getitem__), split))  # C-level: token strings -> ids
             s.chunks.update(zip(rest, ids))
-        self._fill_columns(base)
-
-    def _fill_columns(self, base: int) -> None:
-        """The per-token facts of the tokens from id `base` on. Most are letters only (content, alpha); the
-        others are looked at one by one."""
-        s = self._s
-        new = s.strings[base:]
-        n = len(new)
-        if not n:
-            return
-        alpha = np.fromiter(map(str.isalpha, new), dtype=np.bool_, count=n)
-        content = alpha.copy()
-        for i in np.flatnonzero(~alpha).tolist():
-            token = new[i]
-            content[i] = not self._is_punctuation(token)
-            alpha[i] = any(map(str.isalpha, token))
-        s.length.extend(map(len, new), n)
-        s.content.extend(content, n)
-        s.alpha.extend(alpha, n)
-        s.hash.extend(_mix64(np.arange(base, base + n, dtype=np.uint64)), n)
