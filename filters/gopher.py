@@ -57,7 +57,7 @@ def quality_scores(ts: TextStats) -> dict[str, float | None]:
     # CJK "words" are single characters: a mean word length says nothing there.
     scores["gopher_mean_word_length"] = (
         None if not n_content or is_cjk_language(ts.language)
-        else float(e.lengths[e.content].sum() / n_content)
+        else float(ts.word_lengths[ts.content].sum() / n_content)
     )
     scores["gopher_hash_ratio"] = text.count("#") / n if n else None
     scores["gopher_ellipsis_ratio"] = (text.count("...") + text.count("…")) / n if n else None

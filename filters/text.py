@@ -127,12 +127,17 @@ class TextStats:
         return len(self.encoded.ids)
 
     @cached_property
-    def n_content_words(self) -> int:
-        """Tokens that contain a character other than punctuation (Gopher's 'non-symbol words')."""
-        return int(np.count_nonzero(self.encoded.content))
+    def content(self) -> np.ndarray:
+        """bool per token: it contains a character other than punctuation (Gopher's 'non-symbol words')."""
+        return self.encoded.content
 
-    @property
+    @cached_property
+    def n_content_words(self) -> int:
+        return int(np.count_nonzero(self.content))
+
+    @cached_property
     def word_lengths(self) -> np.ndarray:
+        """characters per token (Gopher's mean word length, n-gram characters)"""
         return self.encoded.lengths
 
     @property

@@ -6,13 +6,13 @@ does it contain a letter, is its lower-case form a stop word or a flagged word. 
 and the answers are stored once per token. A document then costs one split, one dict lookup per chunk (a C
 loop) and a few numpy gathers, instead of a Python loop over its tokens.
 
-Layout: chunk -> tuple of token ids (a dict: a document's ids come out of one C-level chain over its chunks);
-token id -> length, content, alpha, a 64-bit mix of the id (n-gram hashes are built from these) as numpy
-columns, and stop / flagged flags per word list, filled lazily.
+Layout: chunk -> tuple of token ids (a dict); token id -> length, content, alpha, a 64-bit mix of the id (n-gram
+hashes are built from these) as numpy columns, filled when first read, and stop / flagged flags per word list,
+filled when a list is first asked about.
 
-The two loops that run per chunk (looking up a text's chunks; adding new chunks of letters only) are in C,
-filters/_native.c, where `pip install` could build it, and in Python otherwise (`_chunk_ids_py`, `_add_plain_py`,
-same results, tested); the C ones save ~0.1 ms per document on a fresh worker, ~40% of a warm encode.
+The two loops that run per chunk (looking up a text's chunks, adding the new ones on the way; adding new chunks
+of letters only) are in C, filters/_native.c, where `pip install` could build it, and in Python otherwise
+(`_chunk_ids_py`, `_add_plain_py`, same results, tested).
 
 Memory is bounded: past `limit` distinct chunks the vocabulary starts over with a new generation (`_State`);
 an `Encoded` text keeps a reference to its own, so it stays valid across a reset, and the tokeniser's answers of
@@ -42,14 +42,19 @@ def _chunk_ids_py(chunks: dict[str, tuple[int, ...]], words: list[str],
     return np.fromiter(chain.from_iterable(known), dtype=np.int64)
 
 
+def _append_tokens(tokens: dict[str, int], strings: list[str], new: Iterable[str]) -> None:
+    """Give tokens not seen before the next ids (token -> id, and id -> token as the position in `strings`)."""
+    new = list(new)
+    tokens.update(zip(new, range(len(strings), len(strings) + len(new))))
+    strings.extend(new)
+
+
 def _add_plain_py(chunks: dict[str, tuple[int, ...]], tokens: dict[str, int], strings: list[str],
                   words: list[str], special: frozenset[str]) -> list[str]:
     """Add the distinct new `words` that are one token, themselves (letters only, not special cases): new tokens
     get the next ids; return the other words (filters/_native.c: the same in C)."""
     plain = set(filter(str.isalpha, words)).difference(special)
-    new = list(plain.difference(tokens))
-    tokens.update(zip(new, range(len(strings), len(strings) + len(new))))
-    strings.extend(new)
+    _append_tokens(tokens, strings, plain.difference(tokens))
     chunks.update(zip(plain, zip(map(tokens.__getitem__, plain))))  # chunk -> (id,)
     return list(filterfalse(plain.__contains__, words))
 
@@ -231,8 +236,6 @@ class TokenVocab:
         if rest:
             previous, tokenise = self._previous, self._chunk_tokens
             split = [previous.get(chunk) or tokenise(chunk) for chunk in rest]
-            new = list(set(chain.from_iterable(split)).difference(s.tokens))
-            s.tokens.update(zip(new, range(len(s.strings), len(s.strings) + len(new))))
-            s.strings.extend(new)
+            _append_tokens(s.tokens, s.strings, set(chain.from_iterable(split)).difference(s.tokens))
             ids = map(tuple, map(partial(map, s.tokens.__getitem__), split))  # C-level: token strings -> ids
             s.chunks.update(zip(rest, ids))
