@@ -1,4 +1,5 @@
-"""Open WARC inputs from local paths, s3:// and http(s):// as streamed, resumable file objects; expand inputs.
+"""Open WARC inputs from local paths, s3:// and http(s):// as streamed, resumable file objects.
+(Turning what the user listed into input URIs is engine/inputs.py.)
 
 Network reads go through `RangeStream`: it streams one GET, and when the connection breaks mid-read it
 reconnects with a Range request from the current offset, with exponential backoff and jitter; it also supports
@@ -6,11 +7,7 @@ seek (lazily, by reconnecting), which is what lets the WARC reader resynchronise
 """
 from __future__ import annotations
 
-import fnmatch
 import functools
-import glob
-import gzip
-import hashlib
 import http.client
 import io
 import os
@@ -18,15 +15,13 @@ import random
 import re
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlparse
 
 from engine.warc import WarcOpenError
 
-__all__ = ["SourceError", "RangeStream", "open_source", "expand_inputs", "filesystem_for", "s3_endpoint"]
+__all__ = ["SourceError", "RangeStream", "open_source", "filesystem_for", "s3_endpoint", "s3_client_for", "split_s3"]
 
-WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".warc.lz4", ".warc.zst")
 _RETRY_S3_CODES = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "RequestTimeTooSkewed",
                    "503", "500", "502", "504", "Throttling", "ThrottlingException"}
 
@@ -244,7 +239,7 @@ def _s3_client(endpoint: str | None, anonymous: bool, timeout_s: float):
                         region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
 
 
-def _split_s3(uri: str) -> tuple[str, str]:
+def split_s3(uri: str) -> tuple[str, str]:
     parsed = urlparse(uri)
     return parsed.netloc, parsed.path.lstrip("/")
 
@@ -271,7 +266,7 @@ def _s3_error(e, uri: str) -> Exception:
 def _s3_fetch(uri: str, endpoint: str | None, timeout_s: float) -> Fetch:
     from botocore.exceptions import ClientError
 
-    bucket, key = _split_s3(uri)
+    bucket, key = split_s3(uri)
     client = s3_client_for(bucket, endpoint, timeout_s)
     size: list[int | None] = [None]
 
@@ -320,84 +315,12 @@ def open_source(uri: str, *, retries: int = 5, backoff_s: float = 0.5, s3_endpoi
         raise SourceError("open_failed", f"{path}: {e}") from None
 
 
-def _is_warc_name(name: str) -> bool:
-    return name.lower().endswith(WARC_SUFFIXES)
-
-
-def _read_manifest(uri: str, base: str, **open_kw) -> list[str]:
-    with open_source(uri, **open_kw) as f:
-        data = f.read()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    out = []
-    for line in data.decode("utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        out.append(line if "://" in line or line.startswith("/") else base.rstrip("/") + "/" + line.lstrip("/"))
-    return out
-
-
-def _list_s3(uri: str, endpoint: str | None) -> list[str]:
-    bucket, prefix = _split_s3(uri)
-    pattern = None
-    if any(c in prefix for c in "*?["):  # s3://bucket/dir/*.warc.gz: list the literal part, match the rest
-        pattern, prefix = prefix, prefix[:min(prefix.find(c) for c in "*?[" if c in prefix)]
-    client = s3_client_for(bucket, endpoint)
-    out = []
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for obj in page.get("Contents", []):
-            key = obj["Key"]
-            if _is_warc_name(key) and (pattern is None or fnmatch.fnmatchcase(key, pattern)):
-                out.append(f"s3://{bucket}/{key}")
-    return out
-
-
-def _expand_local(item: str) -> list[str]:
-    path = item[len("file://"):] if item.startswith("file://") else item
-    paths = sorted(glob.glob(path)) if any(c in path for c in "*?[") else [path]
-    out = []
-    for p in paths:
-        if os.path.isdir(p):
-            out += [str(f) for f in Path(p).rglob("*") if f.is_file() and _is_warc_name(f.name)]
-        else:
-            out.append(p)  # a missing file stays in the list: the extract job counts it as failed, with reason
-    return out
-
-
-def _sample_key(uri: str, seed: int) -> float:
-    digest = hashlib.blake2b(f"{seed}\0{uri}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
-
-
-def expand_inputs(inputs: list[str], *, limit: int | None = None, sample: float | None = None, seed: int = 0,
-                  manifest_base: str = "s3://commoncrawl/", s3_endpoint_url: str | None = None) -> list[str]:
-    """Files, directories (recursive), globs, s3:// prefixes and *.paths(.gz) manifests -> sorted WARC URIs."""
-    found: list[str] = []
-    for item in inputs:
-        name = item.rstrip("/").lower()
-        if name.endswith((".paths", ".paths.gz")):
-            found += _read_manifest(item, manifest_base, s3_endpoint_url=s3_endpoint_url)
-        elif item.startswith("s3://"):
-            found += [item] if _is_warc_name(item) else _list_s3(item, s3_endpoint_url)
-        elif item.startswith(("http://", "https://")):
-            found.append(item)
-        else:
-            found += _expand_local(item)
-    result = sorted(set(found))
-    if sample is not None:
-        result = [u for u in result if _sample_key(u, seed) < sample]
-    if limit is not None:
-        result = result[:limit]
-    return result
-
-
 def filesystem_for(uri: str):
     """(pyarrow.fs.FileSystem, path) for writing outputs: local, or S3 (endpoint from WEFT_S3_ENDPOINT_URL)."""
     from pyarrow import fs
 
     if uri.startswith("s3://"):
-        bucket, key = _split_s3(uri)
+        bucket, key = split_s3(uri)
         kwargs = {"region": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
         endpoint = s3_endpoint()
         if endpoint:

@@ -90,7 +90,7 @@ class ExtractJob(FileJob):
         parser.add_argument("--seed", type=int, default=0)
 
     def inputs(self, args, config):
-        from engine.sources import expand_inputs
+        from engine.inputs import expand_inputs
 
         cfg = config.get("input", {})
         paths = expand_inputs(

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.sources import SourceError, expand_inputs, filesystem_for, open_source
+from engine.inputs import expand_inputs
+from engine.sources import SourceError, filesystem_for, open_source
 from engine.warc import iter_records
 from tests.s3server import DUMMY_AWS_ENV, moto_s3
 
