@@ -3,8 +3,8 @@
 An item is a file, a directory (recursive), a glob, an `s3://` prefix or glob, an `https://` URL, or a path list:
 Common Crawl's `warc.paths(.gz)` manifests, plain `.txt` / `.txt.gz` lists (one path or URL per line, `#`
 comments), and `-` for a list on standard input. Relative entries of a `.paths` manifest are Common Crawl keys
-(prefixed with `manifest_base`); relative entries of a `.txt` list or stdin are paths relative to the list's
-directory (the working directory for stdin) when such a file exists, else keys under `manifest_base` too.
+(prefixed with `manifest_base`); relative entries of any other list are relative to where the list is (its
+directory or S3 prefix; the working directory for stdin).
 
 The same input can be listed twice: in two manifests, as a relative and an absolute path, through a symlink, as
 `file://`. Each input is processed once under its canonical name (`os.path.realpath` for local files) and the
@@ -57,25 +57,24 @@ def canonical(uri: str) -> str:
 
 def _read_list(item: str, manifest_base: str, s3_endpoint_url: str | None) -> list[str]:
     if item == "-":
-        data, where = sys.stdin.buffer.read(), os.getcwd()
+        data = sys.stdin.buffer.read()
     else:
         with open_source(item, s3_endpoint_url=s3_endpoint_url) as f:
             data = f.read()
-        where = None if "://" in item and not item.startswith("file://") else os.path.dirname(canonical(item))
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
-    cc_manifest = item.rstrip("/").lower().endswith(MANIFEST_SUFFIXES)
+    if item.rstrip("/").lower().endswith(MANIFEST_SUFFIXES):
+        base = manifest_base.rstrip("/")
+    elif item == "-":
+        base = os.getcwd()
+    else:
+        base = item.rsplit("/", 1)[0] if "://" in item and not item.startswith("file://") else \
+            os.path.dirname(canonical(item))
     out = []
     for line in data.decode("utf-8").splitlines():
         line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if "://" in line or line.startswith("/"):
-            out.append(line)
-        elif not cc_manifest and where is not None and os.path.exists(os.path.join(where, line)):
-            out.append(os.path.join(where, line))
-        else:
-            out.append(manifest_base.rstrip("/") + "/" + line.lstrip("/"))
+        if line and not line.startswith("#"):
+            out.append(line if "://" in line or line.startswith("/") else f"{base}/{line.lstrip('/')}")
     return out
 
 

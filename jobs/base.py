@@ -22,9 +22,14 @@ from typing import Callable, Iterator
 import pyarrow as pa
 
 from engine.config import load_config
-from engine.output import AtomicParquetWriter, ParquetOptions, join, resolve
+from engine.output import AtomicParquetWriter, ParquetOptions, join, resolve, write_bytes_atomic
 from engine.stats import StageStats
 
+# Exit codes of every stage (and of `weft run`), for schedulers: 0 done (failed inputs, if any, are listed in
+# stats/failed_inputs.json and retried by the next run), 1 an error stopped the job, 2 bad arguments,
+# 3 every input of the stage failed (nothing to pass on), 4 some inputs failed and --fail-on-input-errors was set.
+EXIT_ALL_INPUTS_FAILED = 3
+EXIT_INPUT_ERRORS = 4
 
 class Job:
     name = "job"
@@ -44,6 +49,9 @@ class Job:
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override one config value, e.g. --set extract.parser=warcio")
         p.add_argument("--master", help="Spark master (default local[*], or what spark-submit set)")
+        p.add_argument("--fail-on-input-errors", action="store_true",
+                       help=f"exit {EXIT_INPUT_ERRORS} when any input failed (default: finish, list them in "
+                            f"stats/failed_inputs.json, exit 0; exit {EXIT_ALL_INPUTS_FAILED} only when all failed)")
         self.add_arguments(p)
         return p
 
@@ -60,11 +68,19 @@ class Job:
         write_stats(args.output, stats)
         print(stats.funnel())
         stats.check()
+        return self.exit_code(args)
+
+    def exit_code(self, args) -> int:
+        """0, or why a scheduler should stop here (see EXIT_*)."""
         return 0
 
 
 class FileJob(Job):
-    """One task per input file, resumable."""
+    """One task per input file, resumable. An input whose task failed gets no progress record, so running the
+    same command again retries exactly the failed inputs; they are listed in OUT/stats/failed_inputs.json."""
+
+    failed_inputs: list[dict]
+    repeated_inputs: list[tuple[str, str]] = []  # (as listed, the input it repeats): processed once
 
     def inputs(self, args, config: dict) -> list[str]:
         raise NotImplementedError
@@ -88,15 +104,33 @@ class FileJob(Job):
             if progress_key(path) in done:
                 total += done[progress_key(path)]
                 total.files["skipped_done"] += 1
+        self.failed_inputs = []
         if todo:
             fn = self.task(args, config)
             rdd = spark.sparkContext.parallelize(list(enumerate(todo)), numSlices=len(todo))
             df = spark.createDataFrame(rdd, "idx long, path string")
             runner = _TaskRunner(fn, progress_dir)
             for row in df.mapInArrow(runner, "path string, stats string").collect():
-                total += StageStats.from_dict(json.loads(row["stats"]))
+                stats = StageStats.from_dict(json.loads(row["stats"]))
+                total += stats
+                if stats.files_failed:
+                    self.failed_inputs.append({"input": row["path"], "reasons": dict(stats.files_failed),
+                                               "records_failed": stats.failed_total})
+        self.failed_inputs.sort(key=lambda f: f["input"])
         total.files["inputs"] = len(inputs)
+        if self.repeated_inputs:
+            total.files["repeated_inputs"] = len(self.repeated_inputs)
+        write_failed_inputs(args.output, self.name, self.failed_inputs, self.repeated_inputs)
+        self.all_failed = bool(inputs) and len(self.failed_inputs) == len(inputs)
+        print(describe_failed_inputs(self.name, self.failed_inputs, self.repeated_inputs, self.all_failed), end="")
         return total
+
+    def exit_code(self, args) -> int:
+        if self.all_failed:
+            return EXIT_ALL_INPUTS_FAILED
+        if self.failed_inputs and args.fail_on_input_errors:
+            return EXIT_INPUT_ERRORS
+        return 0
 
 
 class _TaskRunner:
@@ -112,8 +146,9 @@ class _TaskRunner:
                 stats = self.fn(path)
                 stats.files["processed"] += 1
                 payload = stats.to_json()
-                write_text_atomic(join(self.progress_dir, progress_key(path) + ".json"),
-                                  json.dumps({"input": path, "stats": json.loads(payload)}))
+                if not stats.files_failed:  # a failed input stays to do: the next run retries it
+                    write_text_atomic(join(self.progress_dir, progress_key(path) + ".json"),
+                                      json.dumps({"input": path, "stats": json.loads(payload)}))
                 out.append(payload)
             yield pa.RecordBatch.from_pydict({"path": paths, "stats": out})
 
@@ -188,17 +223,7 @@ def read_progress(progress_dir: str) -> dict[str, StageStats]:
 
 
 def write_text_atomic(uri: str, text: str) -> None:
-    fs, path = resolve(uri)
-    parent, name = path.rsplit("/", 1)
-    fs.create_dir(parent, recursive=True)
-    if uri.startswith("s3://"):
-        with fs.open_output_stream(path) as f:
-            f.write(text.encode())
-        return
-    tmp = f"{parent}/.tmp-{os.getpid()}-{name}"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    write_bytes_atomic(uri, text.encode())  # S3: one PUT, no directory markers; local: temporary + rename
 
 
 def sweep_temporaries(output: str) -> int:
@@ -227,6 +252,45 @@ def output_name(path: str) -> str:
             base = base[: -len(ext)]
             break
     return f"{base}-{hashlib.sha1(path.encode()).hexdigest()[:8]}"
+
+
+FAILED_INPUTS = "failed_inputs.json"
+
+
+def write_failed_inputs(output: str, stage: str, failed: list[dict], repeated: list[tuple[str, str]]) -> None:
+    """OUT/stats/failed_inputs.json: per stage, the inputs that failed (with reasons) and those listed twice.
+    Each stage rewrites its own section, so the file always describes the latest run of every stage."""
+    uri = join(output, "stats", FAILED_INPUTS)
+    report = read_json(uri) or {}
+    report[stage] = {"failed": failed, "repeated": [{"input": a, "same_as": b} for a, b in repeated],
+                     "retry": "run the same command again: only inputs without a progress record are processed"}
+    write_text_atomic(uri, json.dumps(report, indent=2))
+
+
+def describe_failed_inputs(stage: str, failed: list[dict], repeated: list[tuple[str, str]], all_failed: bool,
+                           most: int = 20) -> str:
+    lines = []
+    if repeated:
+        lines.append(f"{stage}: {len(repeated)} input(s) listed more than once, processed once")
+        lines += [f"  {a} (same as {b})" for a, b in repeated[:most]]
+    if failed:
+        head = "every input failed" if all_failed else f"{len(failed)} input(s) failed"
+        lines.append(f"{stage}: {head} (stats/{FAILED_INPUTS}; rerun the same command to retry them):")
+        lines += [f"  {f['input']}: {', '.join(f'{r} x{n}' if n > 1 else r for r, n in f['reasons'].items())}"
+                  for f in failed[:most]]
+        if len(failed) > most:
+            lines.append(f"  ... and {len(failed) - most} more")
+    return "".join(line + "\n" for line in lines)
+
+
+def read_json(uri: str):
+    """A small JSON file from local or S3 output, or None when it does not exist."""
+    fs, path = resolve(uri)
+    try:
+        with fs.open_input_stream(path) as f:
+            return json.loads(f.read())
+    except FileNotFoundError:
+        return None
 
 
 def run_job(job: Job) -> None:

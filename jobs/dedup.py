@@ -2,7 +2,8 @@
 frequent image URLs. Reads the document table (out/filter/kept, out/extract, ...) or any Parquet/JSONL text
 dataset (--id-column/--text-column/[--date-column]/[--url-column]).
 
-Writes <output>/dedup/kept (input columns and partitioning; general_metadata.minhash_cluster/dup_count set),
+Rows with the same id are one capture read twice (overlapping inputs): one is kept, the others are counted as
+`same_capture`. Writes <output>/dedup/kept (input columns and partitioning; general_metadata.minhash_cluster/dup_count set),
 <output>/dedup/duplicates (id, representative_id, reason in {url, exact, near}, jaccard) and
 <output>/stats/dedup.json.
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame, SparkSession, Window
@@ -212,9 +213,6 @@ def rank_documents(keys: DataFrame) -> DataFrame:
     Range partitioning + per-partition row numbers: partition p's rows get offset(p) + position, where offset is
     the number of rows in partitions before p (a few numbers collected to the driver)."""
     spark = keys.sparkSession
-    if not keys.groupBy("id").count().where(F.col("count") > 1).isEmpty():
-        dup = keys.groupBy("id").count().where(F.col("count") > 1).first()["id"]
-        raise ValueError(f"document ids are not unique (e.g. {dup!r}); dedup needs one row per id")
     order = [F.col("date").desc_nulls_last(), F.col("id").asc()]
     n_parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
     placed = (keys.repartitionByRange(n_parts, *order).sortWithinPartitions(*order)
@@ -478,10 +476,34 @@ def remove_positions(docs: DataFrame, source: Source, cfg: dict, side: dict, met
 
 
 # ---------------------------------------------------------------------------------------------------------------
+def one_row_per_id(source: Source) -> tuple[Source, int]:
+    """Keep one row per document id; returns the source and how many rows were repeats.
+
+    An id is derived from URL, fetch date and payload digest, so equal ids are one capture read twice: the same
+    WARC listed under two names or in two manifests, a re-listed set after a resume. Which copy stays must not
+    depend on partitioning: the one with the smallest hash of the whole row (copies are usually equal, but
+    provenance such as warc_filename may differ)."""
+    counts = source.df.groupBy(source.id.alias("_rid")).count().where(F.col("count") > 1).localCheckpoint(eager=True)
+    repeats = counts.agg(F.sum(F.col("count") - 1)).first()[0] or 0
+    if not repeats:
+        return source, 0
+    columns = source.df.columns
+    tagged = source.df.withColumn("_rid", source.id)
+    repeated = tagged.join(F.broadcast(counts.select("_rid")), "_rid", "left_semi")
+    rank = F.row_number().over(Window.partitionBy("_rid").orderBy(F.xxhash64(*columns), F.hash(*columns)))
+    firsts = repeated.withColumn("_rn", rank).where(F.col("_rn") == 1).select(*columns)
+    single = tagged.join(F.broadcast(counts.select("_rid")), "_rid", "left_anti").select(*columns)
+    return replace(source, df=single.unionByName(firsts)), int(repeats)
+
+
 def run_dedup(source: Source, output: str, cfg: dict) -> StageStats:
     stats = StageStats("dedup")
     driver_cpu = time.process_time()
     params = params_from(cfg)
+    source, repeats = one_row_per_id(source)
+    if repeats:
+        stats.seen(repeats)
+        stats.drop("same_capture", repeats)
     result = find_duplicates(source, cfg)
     spark = source.df.sparkSession
     stats.seen(result.nodes.count())

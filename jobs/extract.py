@@ -29,6 +29,9 @@ class ExtractTask:
     ingest: IngestConfig
     parquet: ParquetOptions
     batch_rows: int = 1000
+    # Memory bound: a batch is also flushed once its payload bytes reach this (64 images of up to 20 MB each,
+    # or 1000 long pages, would otherwise sit in memory at once, then be copied into Arrow). See benchmarks.memory.
+    batch_bytes: int = 32 * 2**20
 
     def __call__(self, path: str) -> StageStats:
         import pyarrow as pa
@@ -40,29 +43,34 @@ class ExtractTask:
         warc_filename = path.rstrip("/").rsplit("/", 1)[-1]
         docs: list = []
         images: list[ImageRecord] = []
+        held = {"docs": 0, "images": 0}  # payload bytes buffered in each list
 
         def flush_docs():
             if docs:
                 crawl = (("crawl", docs[0].meta.get("crawl_id")),)
                 outputs.write("extract", crawl, to_batch(docs), arrow_schema())
                 docs.clear()
+            held["docs"] = 0
 
         def flush_images():
             if images:
                 batch = pa.RecordBatch.from_pylist([i.to_row() for i in images], schema=warc_images_schema())
                 outputs.write("warc_images", (("crawl", images[0].crawl_id),), batch, warc_images_schema(), False)
                 images.clear()
+            held["images"] = 0
 
         def on_image(img: ImageRecord):
             images.append(img)
-            if len(images) >= 64:
+            held["images"] += img.bytes
+            if len(images) >= 64 or held["images"] >= self.batch_bytes:
                 flush_images()
 
         with stats.timed():
             try:
                 for doc in warc_to_documents(path, warc_filename, stats, self.ingest, on_image):
                     docs.append(doc)
-                    if len(docs) >= self.batch_rows:
+                    held["docs"] += sum(len(t) for t in doc.paragraphs)
+                    if len(docs) >= self.batch_rows or held["docs"] >= self.batch_bytes:
                         flush_docs()
                 flush_docs()
                 flush_images()
@@ -84,25 +92,27 @@ class ExtractJob(FileJob):
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.add_argument("--input", nargs="+", required=True,
-                            help="WARC files, directories, globs, s3:// prefixes or warc.paths(.gz) manifests")
+                            help="WARC files, directories, globs, s3:// prefixes, path lists (warc.paths(.gz), "
+                                 ".txt, - for stdin); an input listed twice is processed once")
         parser.add_argument("--limit", type=int, help="process at most N input files")
         parser.add_argument("--sample", type=float, help="deterministic fraction of the input files")
         parser.add_argument("--seed", type=int, default=0)
 
     def inputs(self, args, config):
-        from engine.inputs import expand_inputs
+        from engine.inputs import resolve_inputs
 
         cfg = config.get("input", {})
-        paths = expand_inputs(
-            [p if "://" in p else os.path.abspath(p) for p in args.input],
+        listed = resolve_inputs(
+            [p if "://" in p or p == "-" else os.path.abspath(p) for p in args.input],
             limit=args.limit if args.limit is not None else cfg.get("limit"),
             sample=args.sample if args.sample is not None else cfg.get("sample"),
             seed=args.seed or cfg.get("seed", 0),
             manifest_base=cfg.get("manifest_base", "s3://commoncrawl/"),
         )
-        if not paths:
+        if not listed.paths:
             raise SystemExit(f"weft extract: no input files found in {args.input}")
-        return paths
+        self.repeated_inputs = listed.duplicates
+        return listed.paths
 
     def task(self, args, config):
         return make_extract_task(args.output, config)

@@ -7,11 +7,11 @@ resumable, so a failed run is continued by running the same command again.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
-from engine.output import join, resolve
+from engine.output import join
 from engine.stats import StageStats
+from jobs.base import EXIT_ALL_INPUTS_FAILED, EXIT_INPUT_ERRORS, FAILED_INPUTS, describe_failed_inputs, read_json
 
 STAGES = ("extract", "filter", "dedup")
 
@@ -26,21 +26,21 @@ def stage_argv(stage: str, args, passthrough: list[str]) -> list[str]:
 
 
 def read_stats(output: str, stage: str) -> StageStats | None:
-    fs, path = resolve(join(output, "stats", f"{stage}.json"))
-    try:
-        with fs.open_input_stream(path) as f:
-            return StageStats.from_dict(json.loads(f.read()))
-    except FileNotFoundError:
-        return None
+    data = read_json(join(output, "stats", f"{stage}.json"))
+    return None if data is None else StageStats.from_dict(data)
 
 
 def funnel(output: str) -> str:
     lines = ["funnel:"]
+    inputs = read_json(join(output, "stats", FAILED_INPUTS)) or {}
     for stage in STAGES:
         stats = read_stats(output, stage)
         if stats is not None:
             lines.append(stats.funnel())
-    return "\n".join(lines)
+            section = inputs.get(stage, {})
+            repeated = [(r["input"], r["same_as"]) for r in section.get("repeated", [])]
+            lines.append(describe_failed_inputs(stage, section.get("failed", []), repeated, False).rstrip("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def main(argv=None) -> int:
@@ -58,6 +58,8 @@ def main(argv=None) -> int:
         print(f"== {stage}")
         code = importlib.import_module(f"jobs.{stage}").main(stage_argv(stage, args, passthrough))
         if code:
+            why = {EXIT_ALL_INPUTS_FAILED: "every input failed", EXIT_INPUT_ERRORS: "inputs failed"}.get(code, "error")
+            print(f"weft run: stopped after {stage} ({why}, exit {code})")
             return code
     print(funnel(args.output))
     return 0
