@@ -8,7 +8,7 @@ DEMO_WARCS := tests/data/warc/resiliparse/warcfile.warc.gz \
               tests/data/warc/ukwa/flashfrozen-jwat-recompressed.warc.gz \
               tests/data/warc/node-warc/books.toscrape.warc
 
-.PHONY: demo test bench bench-extract bench-filters bench-dedup bench-warc java venv airflow-venv clean
+.PHONY: demo test test-fast bench bench-extract bench-filters bench-dedup bench-warc bench-memory java venv airflow-venv clean
 
 $(STAMP): setup.cfg setup.py pyproject.toml filters/_native.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,19 +33,27 @@ demo: venv java
 test: venv java airflow-venv
 	$(PY) -m pytest -q
 
+# The edit-test loop: no Airflow venv, no long Spark runs (tests marked slow or airflow); under two minutes.
+test-fast: venv java
+	$(PY) -m pytest -q -m "not slow and not airflow"
+
 bench: bench-warc bench-extract bench-filters bench-dedup
 
 bench-warc: venv
 	$(PY) -m jobs.bench_warc
 
 bench-extract: venv
-	$(PY) -m jobs.bench_extract
+	$(PY) -m benchmarks.extract
 
 bench-filters: venv java
 	$(PY) -m jobs.bench_filters
 
 bench-dedup: venv java
-	$(PY) -m jobs.bench_dedup
+	$(PY) -m benchmarks.dedup
+
+# Peak RSS of one ExtractTask on generated 100 MB / 300 MB / 1 GB WARCs (~25 min on 2 cores; not part of `bench`).
+bench-memory: venv
+	$(PY) -m benchmarks.memory
 
 clean:
 	rm -rf $(OUT) .pytest_cache

@@ -27,6 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.config import defaults_from
+
 _U64 = np.uint64
 _MASK32 = _U64(0xFFFFFFFF)
 _EMPTY = np.uint32(0xFFFFFFFF)
@@ -38,14 +40,21 @@ _MAX_WORD = 256  # bytes of a word that enter its hash (longer tokens are URLs o
 _POW = np.cumprod(np.concatenate([[1], np.full(_MAX_WORD - 1, 0x100000001B3)]).astype(np.uint64), dtype=np.uint64)
 
 
-@dataclass(frozen=True, slots=True)
-class MinHashParams:
-    """K = bands x rows signature values; LSH candidate probability for Jaccard J is 1 - (1 - J^rows)^bands."""
+# Keys of config/dedup.yaml `near` that belong to the dedup job (LSH buckets, verification), not to the signature.
+NEAR_SETTINGS = ("enabled", "threshold", "verify", "uncertain", "max_bucket_pairs_size", "max_iterations",
+                 "checkpoint")
 
-    ngram: int = 5
-    bands: int = 20
-    rows: int = 8
-    seed: int = 42
+
+@dataclass(frozen=True, slots=True)
+@defaults_from("dedup.near", skip=NEAR_SETTINGS)
+class MinHashParams:
+    """K = bands x rows signature values; LSH candidate probability for Jaccard J is 1 - (1 - J^rows)^bands.
+    Defaults: config/dedup.yaml `near`."""
+
+    ngram: int
+    bands: int
+    rows: int
+    seed: int
 
     @property
     def num_perm(self) -> int:

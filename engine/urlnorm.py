@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from engine.config import defaults_from
+
 # Parameters that identify a campaign, click or session, never the resource (lower-case names).
 TRACKING_PARAMS: frozenset[str] = frozenset(
     {
@@ -27,9 +29,10 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 
 
 @dataclass(frozen=True, slots=True)
+@defaults_from("dedup.url", skip=("enabled",))
 class UrlNormConfig:
-    ignore_scheme: bool = True  # http://x and https://x are the same page for dedup
-    strip_www: bool = True
+    ignore_scheme: bool  # defaults: config/dedup.yaml `url`
+    strip_www: bool
     drop_params: frozenset[str] = field(default=TRACKING_PARAMS)
     drop_prefixes: tuple[str, ...] = TRACKING_PREFIXES
     sort_query: bool = True

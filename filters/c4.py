@@ -13,10 +13,8 @@ import re
 from itertools import compress, repeat
 from operator import gt, itemgetter, methodcaller
 
-from filters.rules import decide_family
 from filters.text import TextStats
 
-FAMILY = "c4"
 _CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 _END_PUNCTUATION = (".", "?", "!", '"', "'")
 _POLICY = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
@@ -26,6 +24,8 @@ _POLICY = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "u
 _SENTENCE_END = re.compile(r"[.!?][.!?]*[\"'”’)\]]*\s+(?=\S)")
 MAX_WORD_CHARS = 1000
 MIN_WORDS_PER_LINE = 3
+SCORES = ("c4_sentences", "c4_lorem_ipsum", "c4_curly_bracket", "c4_javascript_lines", "c4_policy_lines",
+          "c4_kept_lines_frac")
 
 
 def score(ts: TextStats) -> dict[str, float | None]:
@@ -74,7 +74,3 @@ def _without_script_and_policy(lines: list[str]) -> tuple[list[str], list[str], 
         if not any(map(lower.__contains__, _POLICY)):
             kept.append(line)
     return scanned, kept, len(lines) - len(scanned), len(scanned) - len(kept)
-
-
-def decide(scores: dict[str, float | None], cfg) -> tuple[bool, str | None]:
-    return decide_family(scores, cfg, FAMILY)

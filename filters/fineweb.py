@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from filters.rules import decide_family
 from filters.text import TERMINAL_PUNCTUATION, TextStats
 
-FAMILY = "fineweb"
 SHORT_LINE_CHARS = 30
 _TERMINAL = frozenset(TERMINAL_PUNCTUATION)  # single characters
+SCORES = ("fineweb_line_punct_ratio", "fineweb_short_line_ratio", "fineweb_char_dup_ratio", "fineweb_newline_ratio")
 
 
 def score(ts: TextStats) -> dict[str, float | None]:
     lines = ts.nonblank_lines
     if not lines:
-        return {k: None for k in ("fineweb_line_punct_ratio", "fineweb_short_line_ratio",
-                                  "fineweb_char_dup_ratio", "fineweb_newline_ratio")}
+        return dict.fromkeys(SCORES)
     n = len(lines)
     lengths = list(map(len, lines))
     dup_chars = sum(lengths) - sum(map(len, set(lines)))  # all but first occurrences
@@ -36,7 +34,3 @@ def score(ts: TextStats) -> dict[str, float | None]:
         "fineweb_char_dup_ratio": dup_chars / chars if chars else None,
         "fineweb_newline_ratio": newlines / words if words else None,
     }
-
-
-def decide(scores: dict[str, float | None], cfg) -> tuple[bool, str | None]:
-    return decide_family(scores, cfg, FAMILY)

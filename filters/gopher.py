@@ -21,13 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from filters.rules import decide_family
 from filters.text import TextStats, is_cjk_language
 
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
 _DOC_MUL = np.uint64(0xD6E8FEB86659FD93)  # spreads document indexes over the key space
 
-FAMILY = "gopher"
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
 _BULLET_START = methodcaller("startswith", ("•", "-"))
 _ELLIPSIS_END = methodcaller("endswith", ("...", "…"))
@@ -39,6 +37,12 @@ _ELLIPSIS_LINE_REVERSED = re.compile(r"\n[^\S\n]*(?:\.\.\.|…)")
 TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 NGRAMS = TOP_NGRAMS + DUP_NGRAMS  # consecutive: 2..10
+QUALITY_SCORES = ("gopher_words", "gopher_mean_word_length", "gopher_hash_ratio", "gopher_ellipsis_ratio",
+                  "gopher_bullet_lines_ratio", "gopher_ellipsis_lines_ratio", "gopher_alpha_words_ratio",
+                  "gopher_stop_words")
+REPETITION_SCORES = ("gopher_dup_para_frac", "gopher_dup_para_char_frac", "gopher_dup_line_frac",
+                     "gopher_dup_line_char_frac", *(f"gopher_top_{n}gram_frac" for n in TOP_NGRAMS),
+                     *(f"gopher_dup_{n}gram_frac" for n in DUP_NGRAMS))
 
 
 @lru_cache(maxsize=1)
@@ -229,9 +233,7 @@ def repetition_scores(ts: TextStats, ngram_chars: dict[int, int] | None = None) 
     size = len(text)
     scores: dict[str, float | None] = {}
     if size == 0:
-        keys = ["dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac"]
-        keys += [f"top_{n}gram_frac" for n in TOP_NGRAMS] + [f"dup_{n}gram_frac" for n in DUP_NGRAMS]
-        return {f"gopher_{k}": None for k in keys}
+        return dict.fromkeys(REPETITION_SCORES)
     stripped = text.strip()
     # no run of three newlines: every paragraph break is exactly "\n\n" and str.split does what the regex does
     paragraphs = stripped.split("\n\n") if "\n\n\n" not in stripped else _PARAGRAPH_BREAK.split(stripped)
@@ -247,11 +249,3 @@ def repetition_scores(ts: TextStats, ngram_chars: dict[int, int] | None = None) 
     for n in DUP_NGRAMS:
         scores[f"gopher_dup_{n}gram_frac"] = chars[n] / size
     return scores
-
-
-def score(ts: TextStats) -> dict[str, float | None]:
-    return {**quality_scores(ts), **repetition_scores(ts)}
-
-
-def decide(scores: dict[str, float | None], cfg) -> tuple[bool, str | None]:
-    return decide_family(scores, cfg, FAMILY)

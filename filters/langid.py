@@ -31,10 +31,11 @@ def default_model_path() -> str:
 class LanguageIdentifier:
     """Loads the model lazily (once per process) so that the object pickles cheaply to Spark workers."""
 
-    def __init__(self, model_path: str | None = None, max_chars: int = 1_000):
+    def __init__(self, model_path: str | None, max_chars: int):
         self.model_path = model_path or None
-        # fastText reads the whole string (~0.1 ms per 1k chars); the label of the first 1k is the label of the whole
-        # text on 419 of the 420 benchmark documents (jobs/bench_filters.py prints this agreement).
+        # fastText reads the whole string (~0.1 ms per 1k chars), so it gets the first `langid.max_chars`; the
+        # label of the first 1k is the label of the whole text on 419 of the 420 benchmark documents
+        # (jobs/bench_filters.py prints this agreement).
         self.max_chars = max_chars
         self._model = None
 

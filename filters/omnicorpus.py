@@ -81,7 +81,7 @@ _CAPTION_WORDS = ("photo", "image", "picture", "credit", "getty", "shutterstock"
 SCORE_NAMES = ("omni_paragraphs_removed_frac", "omni_words_per_image", "omni_mean_paragraph_words")
 
 
-def paragraph_reason(text: str, uppercase_max: float = 0.8, ui_line_max_words: int = 10) -> str | None:
+def paragraph_reason(text: str, uppercase_max: float, ui_line_max_words: int) -> str | None:
     """Why this paragraph is boilerplate (rule name), or None to keep it. Position-independent rules only."""
     stripped = text.strip()
     if not stripped:
@@ -177,7 +177,7 @@ except ImportError:  # e.g. code shipped to Spark executors as a zip
     _spaces_and_upper = _spaces_and_upper_py
 
 
-def candidates(stripped: list[str], uppercase_max: float = 0.8) -> list[int]:
+def candidates(stripped: list[str], uppercase_max: float) -> list[int]:
     """Indexes of the paragraphs that some rule of `paragraph_reason` could remove; the others are kept without
     running the rules. Each test is a necessary condition of a rule, computed for all paragraphs at once (C-level
     maps, one Aho-Corasick pass, numpy), so the common paragraph costs no Python frame:
@@ -205,12 +205,12 @@ def candidates(stripped: list[str], uppercase_max: float = 0.8) -> list[int]:
         or (spaces < 19 and may_be_date(x) and date(x)) or (spaces < 79 and "-" in x and phone(x))]
 
 
-def paragraph_mask(doc: Document, cfg: dict | None = None) -> tuple[list[bool], dict[str, int]]:
-    """keep-mask over doc positions and the count of removed paragraphs per rule."""
-    cfg = cfg or {}
-    upper = float(cfg.get("uppercase_max", 0.8))
-    ui_words = int(cfg.get("ui_line_max_words", 10))
-    caption_words = int(cfg.get("caption_max_words", 8))
+def paragraph_mask(doc: Document, cfg: dict) -> tuple[list[bool], dict[str, int]]:
+    """keep-mask over doc positions and the count of removed paragraphs per rule; `cfg`: the `omnicorpus`
+    section of config/filters.yaml."""
+    upper = float(cfg["uppercase_max"])
+    ui_words = int(cfg["ui_line_max_words"])
+    caption_words = int(cfg["caption_max_words"])
     keep = [True] * len(doc.texts)
     reasons: dict[str, int] = {}
 

@@ -1,94 +1,97 @@
 """`FilterStep`: opt-out, URL blocklist, OmniCorpus paragraph edits, language ID, every score family, then the
-threshold config decides. Plain Python per document (no Spark); `filter_batches` is the Arrow-in/Arrow-out
-form the Spark job runs inside mapInArrow.
+threshold config decides. Plain Python per document (no Spark); `filter_documents` is what the Spark task of
+jobs/filter.py runs on each Arrow batch.
 
 Order for one document (each step runs for a whole batch of documents before the next, see `process_many`):
  1. opt-out (document URL) -> drop "optout"; opted-out image URLs are removed from kept documents;
  2. URL blocklist -> drop "url_blocklist:domain" / "url_blocklist:substring";
  3. language ID on the main text as extracted (it decides whether the paragraph rules run);
  4. OmniCorpus paragraph rules edit the document (`omnicorpus.paragraph_languages`, English by default);
- 5. tokens, then every score family on the edited text (one shared TextStats; n-gram repetition for the whole
-    batch in one call), then `langid.keep` / `langid.min_score` -> "language" / "language_score" and the rules
-    in config order.
+ 5. tokens, then every score family (filters/families.py) on the edited text (one shared TextStats; n-gram
+    repetition for the whole batch in one call), then `langid.keep` / `langid.min_score` -> "language" /
+    "language_score" and the rules: the first failing one in config order.
 Scores are computed for every document that reaches step 5, kept or not, so thresholds can be retuned later.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Iterable, Iterator
+from itertools import islice
+from typing import Iterable, Iterator
 
 import pyarrow as pa
 
-from engine.document import Document, from_batch, to_batch
-from engine.stage import Outcome, Step
+from engine.config import ConfigError
+from engine.document import Document, from_batch
 from engine.stats import StageStats
-from filters import c4, fineweb, gopher, omnicorpus
+from filters import omnicorpus
+from filters.families import Family, Prepared, all_families
 from filters.langid import LanguageIdentifier
-from filters.rules import FilterConfig, decide
-from filters.safety import FLAGGED_DIR, OptOut, UrlBlocklist, flagged_ratio
+from filters.rules import FilterConfig, Rule
+from filters.safety import OptOut, UrlBlocklist
 from filters.text import TextStats
 
 
-# Every score family, in the order their scores appear: (stats, language, flagged-words dir, n-gram repetition
-# when computed already for a batch) -> scores. One list, used for one text (score_text) and for a batch.
-SCORE_FAMILIES: tuple[Callable[[TextStats, str | None, str, dict[int, int] | None], dict], ...] = (
-    lambda ts, language, flagged_dir, ngram_chars: gopher.quality_scores(ts),
-    lambda ts, language, flagged_dir, ngram_chars: gopher.repetition_scores(ts, ngram_chars),
-    lambda ts, language, flagged_dir, ngram_chars: c4.score(ts),
-    lambda ts, language, flagged_dir, ngram_chars: fineweb.score(ts),
-    lambda ts, language, flagged_dir, ngram_chars: {"flagged_words_ratio": flagged_ratio(ts, language, flagged_dir)},
-)
-
-
-def score_text(text: str | TextStats, language: str | None, flagged_dir: str = str(FLAGGED_DIR),
-               ngram_chars: dict[int, int] | None = None) -> tuple[dict, TextStats]:
-    """Every text score of one text (Gopher, C4, FineWeb, flagged words) from one shared analysis (a TextStats
-    may be passed in already tokenised). `ngram_chars`: the text's n-gram repetition, when computed already for
-    a batch (gopher.ngram_repetition_many)."""
-    ts = text if isinstance(text, TextStats) else TextStats(text, language)
-    scores: dict[str, float | None] = {}
-    for family in SCORE_FAMILIES:
-        scores.update(family(ts, language, flagged_dir, ngram_chars))
-    return scores, ts
-
-
 @dataclass(slots=True)
-class _Prepared:
-    """A document past the URL checks and paragraph edits, with its language and tokens, waiting for scores."""
+class Outcome:
+    """A document after the filters: kept, or rejected with its reason (`doc.meta["filter_reason"]` too), so
+    the job writes rejected documents with their scores instead of losing them."""
 
     doc: Document
-    language: str | None
-    lang_score: float
-    ts: TextStats | None = None
-    removed: int = 0
-    paragraphs_before: int = 0
-    ngram_chars: dict[int, int] | None = None
-    scores: dict[str, float | None] = field(default_factory=dict)
+    kept: bool
+    reason: str | None = None  # drop reason when not kept
 
 
-class FilterStep(Step):
+class FilterStep:
+    """The filter stage for documents in batches: `run` does the accounting, `process_many` the work."""
+
     name = "filter"
     batch_size = 256  # n-gram repetition runs over a batch's words at once
 
     def __init__(self, cfg: FilterConfig | None = None):
         self.cfg = cfg or FilterConfig.load()
         lid = self.cfg.langid
-        self.langid = LanguageIdentifier(
-            str(self.cfg.resolve(lid.get("model"))) if lid.get("model") else None, int(lid.get("max_chars", 1_000))
-        )
-        self.keep_languages = frozenset(lid.get("keep") or ())
-        self.min_lang_score = float(lid.get("min_score") or 0.0)
+        self.langid = LanguageIdentifier(str(self.cfg.resolve(lid["model"])) if lid["model"] else None,
+                                         int(lid["max_chars"]))
+        self.keep_languages = frozenset(lid["keep"] or ())
+        self.min_lang_score = float(lid["min_score"] or 0.0)  # null: no minimum
         safety = self.cfg.safety
-        self.flagged_dir = str(self.cfg.resolve(safety.get("flagged_words_dir")) or FLAGGED_DIR)
+        flagged_dir = self.cfg.resolve(safety["flagged_words_dir"])
         self.blocklist = UrlBlocklist.from_files(
-            self.cfg.resolve(safety.get("url_blocklist_domains")), self.cfg.resolve(safety.get("url_banned_substrings"))
+            self.cfg.resolve(safety["url_blocklist_domains"]), self.cfg.resolve(safety["url_banned_substrings"])
         )
-        self.optout = OptOut.from_file(self.cfg.resolve(safety.get("optout")))
-        self.paragraph_languages = frozenset(self.cfg.omnicorpus.get("paragraph_languages") or ())
+        self.optout = OptOut.from_file(self.cfg.resolve(safety["optout"]))
+        self.paragraph_languages = frozenset(self.cfg.omnicorpus["paragraph_languages"] or ())
+        self.families: list[Family] = all_families(str(flagged_dir) if flagged_dir else None)
+        known = {name for family in self.families for name in family.scores}
+        for rule in self.cfg.rules:
+            if rule.score not in known:
+                raise ConfigError(f"filter.rules.{rule.name}.score: unknown score {rule.score!r}")
+        self._family_rules: dict[str | None, list[tuple[Family, list[Rule]]]] = {}
 
     def setup(self) -> None:
         self.langid.model  # load once per process, before the first document is timed
+
+    def run(self, docs: Iterable[Document], stats: StageStats) -> Iterator[Outcome]:
+        """Outcomes in batches of `batch_size`, every document counted in `stats` (kept, dropped by reason,
+        failed by exception: a bad document never kills the task)."""
+        self.setup()
+        it = iter(docs)
+        while group := list(islice(it, self.batch_size)):
+            stats.seen(len(group))
+            try:
+                results = self.process_many(group)
+            except Exception as e:  # the batch path itself broke: every document of the batch is counted
+                results = [e] * len(group)
+            for result in results:
+                if isinstance(result, Exception):
+                    stats.fail(f"{self.name}:{type(result).__name__}")
+                    continue
+                if result.kept:
+                    stats.keep()
+                else:
+                    stats.drop(result.reason or f"{self.name}:unspecified")
+                yield result
 
     # -- documents ---------------------------------------------------------------------------------------
     def process(self, doc: Document) -> Outcome:
@@ -98,11 +101,11 @@ class FilterStep(Step):
         return result
 
     def process_many(self, docs: list[Document]) -> list[Outcome | Exception]:
-        """One phase at a time over the whole batch (URL checks, language, paragraph edits, tokens, n-gram
-        repetition of all documents in one call, each score family, decision): each phase's tables (fastText's
-        model, the rules' automata, the token vocabulary) stay in the CPU caches across documents instead of
-        evicting one another for every document (1.2x over document by document). A failure stays with its
-        document."""
+        """One phase at a time over the whole batch (URL checks, language, paragraph edits, tokens, each family's
+        batch work such as n-gram repetition of all documents in one call, each family's scores, decision): each
+        phase's tables (fastText's model, the rules' automata, the token vocabulary) stay in the CPU caches
+        across documents instead of evicting one another for every document (1.2x over document by document).
+        One result per document, in order: its Outcome, or the exception that failed it."""
         results: list[Outcome | Exception | None] = [None] * len(docs)
 
         def each(fn, items: list[tuple[int, object]]) -> list[tuple[int, object]]:
@@ -110,7 +113,7 @@ class FilterStep(Step):
             for i, item in items:
                 try:
                     r = fn(item)
-                except Exception as e:
+                except Exception as e:  # a failure stays with its document
                     results[i] = e
                     continue
                 if isinstance(r, Outcome):
@@ -123,19 +126,17 @@ class FilterStep(Step):
         live = each(self._language, live)
         live = each(self._paragraphs, live)
         live = each(self._tokens, live)
-        try:
-            chars = gopher.ngram_repetition_many([(p.ts.word_hashes, p.ts.word_lengths) for _, p in live])
-        except Exception:  # never expected; then each document computes its own, so a failure stays with it
-            chars = [None] * len(live)
-        for (_, p), ngram_chars in zip(live, chars):
-            p.ngram_chars = ngram_chars
-        for family in SCORE_FAMILIES:
+        batch = [p for _, p in live]
+        for family in self.families:
+            family.prepare(batch)
+        for family in self.families:
             live = each(partial(self._score, family), live)
         each(self._decide, live)
         return results
 
-    def _score(self, family: Callable, p: _Prepared) -> _Prepared:
-        p.scores.update(family(p.ts, p.language, self.flagged_dir, p.ngram_chars))
+    @staticmethod
+    def _score(family: Family, p: Prepared) -> Prepared:
+        p.scores.update(family.score(p))
         return p
 
     def _url_checks(self, doc: Document) -> Outcome | Document:
@@ -148,12 +149,12 @@ class FilterStep(Step):
             doc.keep_positions(u is None or not self.optout.matches(u) for u in doc.images)
         return doc
 
-    def _language(self, doc: Document) -> _Prepared:
+    def _language(self, doc: Document) -> Prepared:
         # Language of the page as extracted decides whether the English paragraph rules run.
         language, lang_score = self.langid.predict(doc.text)
-        return _Prepared(doc, language, lang_score)
+        return Prepared(doc, language, lang_score)
 
-    def _paragraphs(self, p: _Prepared) -> _Prepared:
+    def _paragraphs(self, p: Prepared) -> Prepared:
         doc = p.doc
         p.paragraphs_before = sum(t is not None for t in doc.texts)
         if p.language in self.paragraph_languages:
@@ -164,15 +165,29 @@ class FilterStep(Step):
                 doc.meta["paragraph_removals"] = reasons  # not a schema field: dropped by to_batch, used by --explain
         return p
 
-    def _tokens(self, p: _Prepared) -> _Prepared:
+    def _tokens(self, p: Prepared) -> Prepared:
         p.ts = TextStats(p.doc.text, p.language)
         p.ts.encoded  # tokenise now: a failure here belongs to this document
         return p
 
-    def _decide(self, p: _Prepared) -> Outcome:
+    def family_rules(self, language: str | None) -> list[tuple[Family, list[Rule]]]:
+        """Each family with its rules for `language` (config order, overrides applied), cached per language."""
+        hit = self._family_rules.get(language)
+        if hit is None:
+            rules = self.cfg.rules_for(language)
+            hit = self._family_rules[language] = [(f, f.rules(rules)) for f in self.families]
+        return hit
+
+    def first_failure(self, scores: dict[str, float | None], language: str | None) -> Rule | None:
+        """The first rule in config order that `scores` fail: the earliest of each family's first failure."""
+        failed = [r for f, rules in self.family_rules(language) if (r := f.check(scores, rules)) is not None]
+        if not failed:
+            return None
+        order = self.cfg.rules_for(language)
+        return min(failed, key=order.index)
+
+    def _decide(self, p: Prepared) -> Outcome:
         doc, language, lang_score, scores, ts = p.doc, p.language, p.lang_score, p.scores, p.ts
-        scores["lang_score"] = lang_score
-        scores.update(omnicorpus.document_scores(doc, ts, p.removed, p.paragraphs_before))
         doc.scores = scores
         doc.meta["language"] = language
         doc.meta["language_score"] = lang_score
@@ -182,9 +197,9 @@ class FilterStep(Step):
             return self._reject(doc, "language")
         if lang_score < self.min_lang_score:
             return self._reject(doc, "language_score")
-        keep, reason = decide(scores, self.cfg, language)
-        if not keep:
-            return self._reject(doc, reason)
+        failed = self.first_failure(scores, language)
+        if failed is not None:
+            return self._reject(doc, failed.name)
         doc.meta["filter_reason"] = None
         return Outcome(doc, True)
 
@@ -233,17 +248,3 @@ def filter_documents(batch: pa.RecordBatch, step: FilterStep, stats: StageStats)
     for outcome in step.run(from_batch(batch), stats):
         count_outcome(stats, outcome)
         yield outcome
-
-
-def filter_batches(
-    batches: Iterable[pa.RecordBatch], cfg: FilterConfig | None, stats: StageStats, step: FilterStep | None = None
-) -> Iterator[tuple[pa.RecordBatch, pa.RecordBatch]]:
-    """Arrow in, Arrow out: (kept_batch, rejected_batch) per input batch, both in the document schema with
-    scores; every input document is counted in `stats` (kept, dropped by rule, failed by exception)."""
-    step = step or FilterStep(cfg)
-    for batch in batches:
-        kept, rejected = [], []
-        with stats.timed():
-            for outcome in filter_documents(batch, step, stats):
-                (kept if outcome.kept else rejected).append(outcome.doc)
-        yield to_batch(kept), to_batch(rejected)

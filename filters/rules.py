@@ -1,9 +1,11 @@
 """Threshold config: which score must stay inside which bounds, for which languages, in which order.
 
-Scores are computed by the families; this module only decides. A document fails a rule when its score is
-below `min` or above `max`; a score of None means "does not apply" (e.g. no stop-word list for the language)
-and never fails. The first failing rule in config order is the document's `filter_reason`, so an analyst can
-retune thresholds later from the stored scores without recomputing them.
+Scores are computed by the families (filters/families.py); this module only parses config/filters.yaml, the one
+place where every threshold and setting has its value (nothing here repeats one as a default). A document fails
+a rule when its score is below `min` or above `max`; a score of None means "does not apply" (e.g. no stop-word
+list for the language) and never fails. The first failing rule in config order is the document's
+`filter_reason`, so an analyst can retune thresholds later from the stored scores without recomputing them.
+A key the config does not know, or a setting it lacks, fails with the key's path (`filter.langid.max_chars`).
 """
 from __future__ import annotations
 
@@ -13,8 +15,17 @@ from typing import Any
 
 import yaml
 
+from engine.config import ConfigError
+
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config" / "filters.yaml"
-FAMILIES = ("safety", "gopher", "c4", "fineweb", "omni")
+# The keys of each settings section (their values live in config/filters.yaml only).
+SETTINGS = {
+    "langid": ("model", "max_chars", "keep", "min_score"),
+    "safety": ("flagged_words_dir", "url_blocklist_domains", "url_banned_substrings", "optout"),
+    "omnicorpus": ("paragraph_languages", "uppercase_max", "ui_line_max_words", "caption_max_words"),
+}
+_RULE_KEYS = ("score", "min", "max", "languages", "source")
+_PATH = "filter"  # the config section these keys sit in (engine/config.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +35,6 @@ class Rule:
     min: float | None = None
     max: float | None = None
     languages: frozenset[str] | None = None  # apply only to these languages (None = all)
-
-    @property
-    def family(self) -> str:
-        return self.score.split("_", 1)[0] if not self.score.startswith(("flagged", "url", "optout")) else "safety"
 
     def applies_to(self, language: str | None) -> bool:
         return self.languages is None or (language or "").split("_")[0] in self.languages
@@ -44,10 +51,18 @@ class Rule:
         return f"{lo}{self.score}{hi}{langs}"
 
 
-def _rule(name: str, spec: dict[str, Any]) -> Rule:
-    unknown = set(spec) - {"score", "min", "max", "languages", "source"}
-    if unknown or "score" not in spec or ("min" not in spec and "max" not in spec):
-        raise ValueError(f"rule {name!r}: needs score and min and/or max (unknown keys: {sorted(unknown)})")
+def _unknown(keys, known, path: str) -> None:
+    bad = [k for k in keys if k not in known]
+    if bad:
+        raise ConfigError(f"{path}.{bad[0]}: unknown key (known: {', '.join(known)})")
+
+
+def _rule(name: str, spec: dict[str, Any], path: str) -> Rule:
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{path}: a rule is a mapping with score and min and/or max")
+    _unknown(spec, _RULE_KEYS, path)
+    if "score" not in spec or ("min" not in spec and "max" not in spec):
+        raise ConfigError(f"{path}: needs score and min and/or max")
     langs = spec.get("languages")
     return Rule(
         name=name,
@@ -58,15 +73,27 @@ def _rule(name: str, spec: dict[str, Any]) -> Rule:
     )
 
 
+def _settings(raw: dict[str, Any], section: str) -> dict[str, Any]:
+    values = raw.get(section)
+    path = f"{_PATH}.{section}"
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: missing (config/filters.yaml sets every key)")
+    _unknown(values, SETTINGS[section], path)
+    for key in SETTINGS[section]:
+        if key not in values:
+            raise ConfigError(f"{path}.{key}: missing (config/filters.yaml sets every key)")
+    return dict(values)
+
+
 @dataclass
 class FilterConfig:
     """Parsed config/filters.yaml (see that file for every key and its source)."""
 
     rules: list[Rule]
+    langid: dict[str, Any]
+    safety: dict[str, Any]
+    omnicorpus: dict[str, Any]
     overrides: dict[str, dict[str, dict]] = field(default_factory=dict)
-    langid: dict[str, Any] = field(default_factory=dict)
-    safety: dict[str, Any] = field(default_factory=dict)
-    omnicorpus: dict[str, Any] = field(default_factory=dict)
     base_dir: Path = DEFAULT_CONFIG.parent
     _cache: dict[str, list[Rule]] = field(default_factory=dict, repr=False)
 
@@ -78,18 +105,21 @@ class FilterConfig:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], base_dir: Path | None = None) -> "FilterConfig":
-        rules = [_rule(name, spec) for name, spec in (raw.get("rules") or {}).items()]
+        """`raw`: the whole `filter` section (config/filters.yaml merged with the user's config)."""
+        _unknown(raw, (*SETTINGS, "rules", "languages"), _PATH)
+        rules = [_rule(name, spec, f"{_PATH}.rules.{name}") for name, spec in (raw.get("rules") or {}).items()]
         names = {r.name for r in rules}
-        for lang, over in (raw.get("languages") or {}).items():
-            bad = set(over) - names
-            if bad:
-                raise ValueError(f"languages.{lang}: unknown rules {sorted(bad)}")
+        overrides = raw.get("languages") or {}
+        for lang, over in overrides.items():
+            _unknown(over, sorted(names), f"{_PATH}.languages.{lang}")
+            for name, spec in over.items():
+                _unknown(spec, ("min", "max", "source"), f"{_PATH}.languages.{lang}.{name}")
         return cls(
             rules=rules,
-            overrides=raw.get("languages") or {},
-            langid=raw.get("langid") or {},
-            safety=raw.get("safety") or {},
-            omnicorpus=raw.get("omnicorpus") or {},
+            langid=_settings(raw, "langid"),
+            safety=_settings(raw, "safety"),
+            omnicorpus=_settings(raw, "omnicorpus"),
+            overrides=overrides,
             base_dir=base_dir or DEFAULT_CONFIG.parent,
         )
 
@@ -101,7 +131,7 @@ class FilterConfig:
         return p if p.is_absolute() else self.base_dir.parent / p
 
     def rules_for(self, language: str | None) -> list[Rule]:
-        """Rules that apply to `language`, with its overrides applied (cached per language)."""
+        """Rules that apply to `language`, in config order, with its overrides applied (cached per language)."""
         lang = (language or "").split("_")[0]
         hit = self._cache.get(lang)
         if hit is None:
@@ -118,22 +148,6 @@ class FilterConfig:
                 spec = {"score": r.score, "min": r.min, "max": r.max, **over[r.name]}
                 if spec.get("min") is None and spec.get("max") is None:
                     continue  # an override with min: null and max: null switches the rule off for this language
-                r = _rule(r.name, spec)
+                r = _rule(r.name, spec, f"{_PATH}.languages.{lang}.{r.name}")
             out.append(r)
         return out
-
-
-def decide(scores: dict[str, float | None], cfg: FilterConfig, language: str | None = None,
-           family: str | None = None) -> tuple[bool, str | None]:
-    """(keep, first failing rule name) over the rules for `language` (optionally one family's only)."""
-    for rule in cfg.rules_for(language):
-        if family is not None and rule.family != family:
-            continue
-        if rule.fails(scores.get(rule.score)):
-            return False, rule.name
-    return True, None
-
-
-def decide_family(scores: dict[str, float | None], cfg: FilterConfig, family: str,
-                  language: str | None = None) -> tuple[bool, str | None]:
-    return decide(scores, cfg, language, family)

@@ -20,8 +20,6 @@ from engine.document import domain_of
 if TYPE_CHECKING:
     from filters.text import TextStats
 
-FLAGGED_DIR = Path(__file__).parent / "data" / "flagged"
-
 
 def read_list(path: Path | str | None) -> list[str]:
     """One entry per line; blank lines and '#' comments ignored."""
@@ -36,12 +34,13 @@ def read_list(path: Path | str | None) -> list[str]:
 
 
 @lru_cache(maxsize=64)
-def flagged_words(language: str, directory: str = str(FLAGGED_DIR)) -> frozenset[str] | None:
-    path = Path(directory) / f"{language}.txt"
-    return frozenset(w.lower() for w in read_list(path)) if path.exists() else None
+def flagged_words(language: str, directory: str | None) -> frozenset[str] | None:
+    """`directory`/<language>.txt (safety.flagged_words_dir); None without a list (or without a directory)."""
+    path = Path(directory) / f"{language}.txt" if directory else None
+    return frozenset(w.lower() for w in read_list(path)) if path and path.exists() else None
 
 
-def flagged_ratio(ts: "TextStats", language: str | None, directory: str = str(FLAGGED_DIR)) -> float | None:
+def flagged_ratio(ts: "TextStats", language: str | None, directory: str | None) -> float | None:
     """Share of the text's tokens whose lower-case form is a flagged word of `language`."""
     words = flagged_words((language or "").split("_")[0], directory) if language else None
     if words is None or not ts.n_words:

@@ -10,29 +10,23 @@ data/make_tokenizer_rules.py). The algorithm that applies them, per whitespace-s
   3. what is left is one URL token, a special case, or is cut at its infixes (a-b, a/b, x.Y, "...").
 Chunks repeat a lot in text ("the", "it.", "(see"): filters/vocab.py keeps each chunk's tokens per process,
 so only new chunks come here. The prefix, suffix and infix regexes are not run: filters/affixes.py rebuilds each
-from its parsed pattern as a table keyed by a chunk's first (last) character, with the same answers (the regexes
-stay as the fallback for rules it cannot rebuild). A chunk's first (last) character is also checked against the
-characters that can begin (end) a prefix (suffix) match (`edge_chars`), so "2019" tries none.
+from its forms (stored in data/affix_tables.json) as a table keyed by a chunk's first (last) character, with the
+same answers (the regexes stay as the fallback for rules it cannot rebuild). A chunk's first (last) character is
+also checked against the characters that can begin (end) a prefix (suffix) match (stored there too), so "2019"
+tries none.
 """
 from __future__ import annotations
 
 import json
 import re
-import re._parser as _sre
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 from typing import Callable
 
-from filters.affixes import infix_matcher, prefix_matcher, required_char, suffix_matcher
-from re._constants import (ASSERT, ASSERT_NOT, AT, ATOMIC_GROUP, BRANCH, IN, LITERAL, MAX_REPEAT, MIN_REPEAT,
-                           POSSESSIVE_REPEAT, RANGE, SUBPATTERN)
+from filters.affixes import affix_tables, infix_matcher, prefix_matcher, stored, suffix_matcher
 
 RULES_PATH = Path(__file__).parent / "data" / "tokenizer_rules.json"
-
-
-class _Unbounded(Exception):
-    """The characters a pattern item can match are not a finite list (a category, a negated class, '.')."""
 
 
 class _Everything:
@@ -42,53 +36,10 @@ class _Everything:
         return True
 
 
-def _edge(items, last: bool) -> tuple[set[str], bool]:
-    """(characters the first -- or last -- consumed character of a match can be, whether it can be empty).
-    Lookarounds and anchors consume nothing and are skipped, which only makes the set larger (safe)."""
-    out: set[str] = set()
-    for op, av in reversed(items) if last else items:
-        nullable = False
-        if op is LITERAL:
-            chars = {chr(av)}
-        elif op is IN:
-            chars = set()
-            for kind, v in av:
-                if kind is LITERAL:
-                    chars.add(chr(v))
-                elif kind is RANGE:
-                    chars.update(map(chr, range(v[0], v[1] + 1)))
-                else:
-                    raise _Unbounded
-        elif op is BRANCH:
-            chars = set()
-            for alt in av[1]:
-                c, n = _edge(alt.data, last)
-                chars |= c
-                nullable |= n
-        elif op is SUBPATTERN:
-            chars, nullable = _edge(av[3].data, last)
-        elif op is ATOMIC_GROUP:
-            chars, nullable = _edge(av.data, last)
-        elif op in (MAX_REPEAT, MIN_REPEAT, POSSESSIVE_REPEAT):
-            chars, nullable = _edge(av[2].data, last)
-            nullable |= av[0] == 0
-        elif op in (AT, ASSERT, ASSERT_NOT):
-            chars, nullable = set(), True
-        else:
-            raise _Unbounded
-        out |= chars
-        if not nullable:
-            return out, False
-    return out, True
-
-
-def edge_chars(pattern: str, last: bool) -> frozenset[str] | _Everything:
-    """Characters that can start (last=False) or end (last=True) a non-empty match of an anchored pattern:
-    a chunk whose first/last character is not among them cannot match, so the regex need not run."""
-    try:
-        return frozenset(_edge(_sre.parse(pattern).data, last)[0])
-    except _Unbounded:
-        return _Everything()
+def _edge_set(entry: dict | None) -> frozenset[str] | _Everything:
+    """The characters that can start (end) a prefix (suffix) match, from the pattern's stored entry: a chunk whose
+    first/last character is not among them cannot match, so the regex need not run."""
+    return _Everything() if entry is None or entry["edge"] is None else frozenset(entry["edge"])
 
 
 class AffixTokenizer:
@@ -99,14 +50,18 @@ class AffixTokenizer:
         self._infix_re = re.compile(rules["infix"])
         # Exact stand-ins for the three regexes (filters/affixes.py), or the regexes themselves for rules they
         # cannot rebuild: s -> end of the prefix match, length of the suffix match (0: none), infix spans.
-        self._prefix_len: Callable[[str], int] = prefix_matcher(rules["prefix"]) or _regex_prefix(self._prefix_re)
-        self._suffix_len: Callable[[str], int] = suffix_matcher(rules["suffix"]) or _regex_suffix(self._suffix_re)
-        self._infix_spans: Callable[[str], list[tuple[int, int]]] = (infix_matcher(rules["infix"])
-                                                                     or _regex_spans(self._infix_re))
+        # (filters/data/affix_tables.json holds their forms, per pattern; a pattern not there keeps its regex)
+        pre, suf, inf = (stored(kind, rules[kind]) for kind in ("prefix", "suffix", "infix"))
+        self._prefix_len: Callable[[str], int] = (pre and prefix_matcher(pre["forms"])) or _regex_prefix(
+            self._prefix_re)
+        self._suffix_len: Callable[[str], int] = (suf and suffix_matcher(rules["suffix"], suf["forms"])) or \
+            _regex_suffix(self._suffix_re)
+        self._infix_spans: Callable[[str], list[tuple[int, int]]] = (inf and infix_matcher(inf["forms"])) or \
+            _regex_spans(self._infix_re)
         self._url: Callable | None = _needing(rules["url"]) if rules.get("url") else None
         self._token: Callable | None = _needing(rules["token_match"]) if rules.get("token_match") else None
-        self._may_prefix = edge_chars(rules["prefix"], last=False)  # every alternative is anchored at ^
-        self._may_suffix = edge_chars(rules["suffix"], last=True)  # ... and every suffix at $
+        self._may_prefix = _edge_set(pre)  # every alternative is anchored at ^
+        self._may_suffix = _edge_set(suf)  # ... and every suffix at $
         self._spans: dict[tuple[str, ...], tuple[str, ...]] = {}
         # special cases that the affix rules would split: their split form -> their tokens
         for orth, toks in self.special.items():
@@ -259,7 +214,7 @@ def _needing(pattern: str) -> Callable[[str], object]:
     """pattern.match, skipped (falsy) when s lacks a character that every match of the pattern contains
     ("." for spaCy's URL pattern: most chunks that reach it have none)."""
     match = re.compile(pattern).match
-    need = required_char(pattern)
+    need = affix_tables()["required"].get(pattern)  # None also for a pattern the tables do not know
     return match if need is None else (lambda s: need in s and match(s))
 
 

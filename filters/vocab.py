@@ -28,6 +28,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from engine.minhash import mix64
+
 _LIMIT = 300_000  # distinct chunks per vocabulary before it starts over
 
 
@@ -89,14 +91,6 @@ class _Column:
         return self.data[: self.size]
 
 
-def _mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: a bijection on 64-bit integers, so distinct token ids get distinct, well spread
-    values (n-gram hashes are polynomials of these)."""
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
-
-
 class _State:
     """Everything one generation of a vocabulary knows; a reset starts a new one, so texts encoded before it
     keep reading theirs (strings, facts, word-list flags). The per-token facts are filled when first read: with
@@ -135,7 +129,8 @@ class _State:
         self.length.extend(map(len, new), n)
         self.content.extend(content, n)
         self.alpha.extend(alpha, n)
-        self.hash.extend(_mix64(np.arange(base, base + n, dtype=np.uint64)), n)
+        # splitmix64's finaliser, a bijection: distinct token ids get distinct, well spread values
+        self.hash.extend(mix64(np.arange(base, base + n, dtype=np.uint64)), n)
 
     def word_flags(self, ids: np.ndarray, words: frozenset[str]) -> np.ndarray:
         """bool per token: its lower-case form is in `words` (a stop-word or flagged-word list), computed once per

@@ -10,7 +10,8 @@ Peer: datatrove's GopherQualityFilter, GopherRepetitionFilter, C4QualityFilter a
 their defaults, run in the separate venv .venv-datatrove (python3 -m venv .venv-datatrove &&
 .venv-datatrove/bin/pip install datatrove spacy regex), never imported here. Each filter sees a fresh copy of
 each text (C4 rewrites text in datatrove). weft's families decide with the default config/filters.yaml rules
-for English, the language datatrove's filters assume.
+for English, the language datatrove's filters assume. Without that venv, only weft's speed is measured (no parity,
+no datatrove timings).
 
 Speed: CPU seconds per pass, median over repeats, for (a) weft's four families, (b) datatrove's four filters
 (in its own process, which stays up and runs one pass per request), (c) weft's whole FilterStep run as the Spark
@@ -179,27 +180,43 @@ def extract_documents(extract_dir: str) -> list[dict]:
 
 
 def weft_family_decisions(texts: list[str], cfg) -> list[dict[str, tuple[bool, str | None]]]:
-    from filters import c4, fineweb, gopher
+    """Each of the four families' own decision (its scores, its English rules), as datatrove's filters decide."""
+    from filters.families import GopherRepetition, Prepared, c4_family, fineweb_family, gopher_quality
     from filters.text import TextStats
 
-    quality_keys = set(gopher.quality_scores(TextStats("x", "en")))
+    families = [gopher_quality(), GopherRepetition(), c4_family(), fineweb_family()]
+    assert [f.name for f in families] == list(FAMILIES)
+    rules = [(f, f.rules(cfg.rules_for("en"))) for f in families]
     out = []
     for text in texts:
-        ts = TextStats(text, "en")
-        q, r = gopher.quality_scores(ts), gopher.repetition_scores(ts)
-        s = {**q, **r, **c4.score(ts), **fineweb.score(ts)}
-        rules = cfg.rules_for("en")
+        doc = Prepared(None, "en", 0.0, TextStats(text, "en"))
         res = {}
-        for fam, pred in (("gopher_quality", lambda x: x.score in quality_keys),
-                          ("gopher_repetition", lambda x: x.family == "gopher" and x.score not in quality_keys),
-                          ("c4", lambda x: x.family == "c4"), ("fineweb", lambda x: x.family == "fineweb")):
-            failed = next((x.name for x in rules if pred(x) and x.fails(s.get(x.score))), None)
-            res[fam] = (failed is None, failed)
+        for family, own in rules:
+            failed = family.check(family.score(doc), own)
+            res[family.name] = (failed is None, None if failed is None else failed.name)
         # Gopher repetition and FineWeb reject empty text outright in datatrove
         if not text:
             res["gopher_repetition"] = res["fineweb"] = (False, "empty")
         out.append(res)
     return out
+
+
+def parity(report: dict, docs: list[dict], ours: list[dict], theirs: dict) -> None:
+    """Share of documents where weft's family and datatrove's filter decide alike, and the disagreements."""
+    for fam in FAMILIES:
+        agree = 0
+        for d, o in zip(docs, ours):
+            peer = theirs[d["id"]][fam]
+            if o[fam][0] == peer[0]:
+                agree += 1
+            else:
+                report["disagreements"].append({"id": d["id"], "family": fam, "weft": o[fam], "datatrove": peer})
+        report["parity"][fam] = agree / len(docs)
+    report["parity"]["all_four"] = sum(
+        all(o[f][0] == theirs[d["id"]][f][0] for f in FAMILIES) for d, o in zip(docs, ours)) / len(docs)
+    report["parity"]["combined_keep"] = sum(
+        all(o[f][0] for f in FAMILIES) == all(theirs[d["id"]][f][0] for f in FAMILIES)
+        for d, o in zip(docs, ours)) / len(docs)
 
 
 def time_cpu(fn, repeats: int, before=None) -> list[float]:
@@ -224,10 +241,10 @@ def main(argv=None) -> int:
         print(f"skip: {SHARED} not found")
         return 0
     peer_python = PEER_VENV / "bin" / "python"
-    if not peer_python.exists():
-        print(f"skip: {peer_python} not found (python3 -m venv .venv-datatrove && "
-              ".venv-datatrove/bin/pip install datatrove spacy regex)")
-        return 0
+    has_peer = peer_python.exists()
+    if not has_peer:
+        print(f"{peer_python} not found (python3 -m venv .venv-datatrove && .venv-datatrove/bin/pip install "
+              "datatrove spacy regex): weft's speed only, no parity or datatrove timings")
 
     cache = ROOT / ".bench" / "filter_docs_v2.jsonl"
     if args.extract_dir:
@@ -243,11 +260,17 @@ def main(argv=None) -> int:
 
     from engine.document import Document
     from engine.stats import StageStats
-    from filters.pipeline import FilterStep, score_text
+    from filters.families import Prepared, text_families
+    from filters.pipeline import FilterStep
     from filters.rules import FilterConfig
+    from filters.text import TextStats
 
     cfg = FilterConfig.load()
-    with tempfile.TemporaryDirectory() as tmp:
+    peer_proc = None
+    report: dict = {"documents": len(docs), "parity": {}, "disagreements": []}
+    texts = [d["text"] for d in docs]
+    if has_peer:
+        tmp = tempfile.mkdtemp()
         src, dst = os.path.join(tmp, "docs.jsonl"), os.path.join(tmp, "peer.json")
         with open(src, "w", encoding="utf-8") as f:
             for d in docs:
@@ -256,42 +279,27 @@ def main(argv=None) -> int:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if peer_proc.stdout.readline().strip() != "ready":
             raise RuntimeError("the datatrove process did not start")
-        peer = {"decisions": json.loads(Path(dst).read_text())}
+        parity(report, docs, weft_family_decisions(texts, cfg), json.loads(Path(dst).read_text()))
 
     def peer_pass(subset: str) -> float:
         """CPU seconds of one datatrove pass over `subset` ('all' or 'typical'), in its own process."""
+        if peer_proc is None:
+            return float("nan")
         peer_proc.stdin.write(subset + "\n")
         peer_proc.stdin.flush()
         return float(peer_proc.stdout.readline())
 
-    texts = [d["text"] for d in docs]
-    ours = weft_family_decisions(texts, cfg)
-
-    # -- parity ----------------------------------------------------------------------------------------------
-    report: dict = {"documents": len(docs), "parity": {}, "disagreements": []}
-    all_agree = 0
-    for fam in FAMILIES:
-        agree = 0
-        for d, o in zip(docs, ours):
-            theirs = peer["decisions"][d["id"]][fam]
-            if o[fam][0] == theirs[0]:
-                agree += 1
-            else:
-                report["disagreements"].append({"id": d["id"], "family": fam, "weft": o[fam], "datatrove": theirs})
-        report["parity"][fam] = agree / len(docs)
-    for d, o in zip(docs, ours):
-        all_agree += all(o[f][0] == peer["decisions"][d["id"]][f][0] for f in FAMILIES)
-    report["parity"]["all_four"] = all_agree / len(docs)
-    report["parity"]["combined_keep"] = sum(
-        all(o[f][0] for f in FAMILIES) == all(peer["decisions"][d["id"]][f][0] for f in FAMILIES)
-        for d, o in zip(docs, ours)) / len(docs)
-
     # -- speed -----------------------------------------------------------------------------------------------
     from filters.text import clear_token_caches as cold  # every pass starts like a fresh worker
 
-    def weft_rules():
+    flagged_dir = cfg.resolve(cfg.safety["flagged_words_dir"])
+    families = text_families(str(flagged_dir) if flagged_dir else None)
+
+    def weft_rules():  # the text families alone, document by document
         for t in texts:
-            score_text(t, "en")
+            doc = Prepared(None, "en", 0.0, TextStats(t, "en"))
+            for family in families:
+                doc.scores.update(family.score(doc))
 
     step = FilterStep(cfg)
     step.setup()
@@ -375,8 +383,9 @@ def main(argv=None) -> int:
     stage_disjoint_t = disjoint_warm(every)
     stage_warm_t = time_cpu(weft_stage, args.repeats)
     typical_t, peer_typical_t = against_peer(lambda: weft_stage(typical), "typical")
-    peer_proc.stdin.close()
-    peer_proc.wait()
+    if peer_proc is not None:
+        peer_proc.stdin.close()
+        peer_proc.wait()
     typical_disjoint_t = disjoint_warm(typical)
     typical_more_t = disjoint_warm(typical, more=True)
     typical_warm_t = time_cpu(lambda: weft_stage(typical), args.repeats, lambda: weft_stage(typical))
@@ -409,7 +418,7 @@ def main(argv=None) -> int:
     speed["ratio_with_over_without_compiled_module_interleaved"] = (
         statistics.median(lookup_t["python"]) / statistics.median(lookup_t["compiled"]))
     speed["ratio_stage_over_omnicorpus_109"] = speed["weft_stage_docs_per_cpu_s"] / OMNICORPUS_DOCS_PER_CPU_S
-    report["speed"] = {k: round(v, 2) for k, v in speed.items()}
+    report["speed"] = {k: round(v, 2) for k, v in speed.items() if has_peer or "datatrove" not in k}
     report["cpu_s"] = {"weft_rules": rules_t, "weft_stage": stage_t, "weft_stage_disjoint_warm": stage_disjoint_t,
                        "weft_stage_warm": stage_warm_t,
                        "weft_stage_typical": typical_t, "weft_stage_typical_disjoint_warm": typical_disjoint_t,
@@ -435,7 +444,8 @@ def main(argv=None) -> int:
           f"{sum(lengths[:len(typical)]) / max(1, len(typical)):.0f}; the rest are "
           f"{', '.join(str(x) for x in lengths[len(typical):])} chars)")
 
-    print("parity (share of documents with the same keep/drop decision):")
+    if report["parity"]:
+        print("parity (share of documents with the same keep/drop decision):")
     for k, v in report["parity"].items():
         print(f"  {k:<20} {100 * v:6.2f}%")
     agree = report["langid_first_chars_same_label_as_whole_text"]

@@ -29,8 +29,9 @@ def main(argv=None) -> int:
         print(f"skip: {LINGUA} not found")
         return 0
     from filters.langid import LanguageIdentifier
+    from filters.rules import FilterConfig
 
-    lid = LanguageIdentifier(args.model)
+    lid = LanguageIdentifier(args.model, FilterConfig.load().langid["max_chars"])
     lid.model
     published = {row["language"].lower(): row for row in csv.DictReader(open(LINGUA / "average-accuracy-values.csv"))}
     rows, n_total, cpu = [], 0, 0.0

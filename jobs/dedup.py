@@ -33,8 +33,9 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from engine import dedup_keys
+from engine.config import deep_merge, defaults, typed
 from engine.dedup_bloom import RepeatBloom
-from engine.minhash import MinHashParams
+from engine.minhash import NEAR_SETTINGS, MinHashParams
 from engine.output import join as path_join
 from engine.stats import StageStats
 from engine.urlnorm import UrlNormConfig, normalize_urls
@@ -187,15 +188,13 @@ class _BloomFilter:
 # ---------------------------------------------------------------------------------------------------------------
 # keys and preference order
 def params_from(cfg: dict) -> MinHashParams:
-    near = cfg.get("near", {})
-    return MinHashParams(ngram=int(near.get("ngram", 5)), bands=int(near.get("bands", 20)),
-                         rows=int(near.get("rows", 8)), seed=int(near.get("seed", 42)))
+    return typed(MinHashParams, cfg["near"], "dedup.near", skip=NEAR_SETTINGS)
 
 
 def compute_keys(source: Source, cfg: dict, meter: CpuMeter) -> DataFrame:
-    url_cfg = cfg.get("url", {})
-    url_norm = (UrlNormConfig(ignore_scheme=url_cfg.get("ignore_scheme", True), strip_www=url_cfg.get("strip_www", True))
-                if url_cfg.get("enabled", True) else None)
+    url_cfg = cfg["url"]
+    url_norm = (UrlNormConfig(ignore_scheme=url_cfg["ignore_scheme"], strip_www=url_cfg["strip_www"])
+                if url_cfg["enabled"] else None)
     base = source.df.select(source.id.alias("id"), source.url.alias("url"), source.date.alias("date"),
                             source.text.alias("text"))
     date_type = base.schema["date"].dataType
@@ -289,14 +288,14 @@ def verify_edges(edges: DataFrame, nodes: DataFrame, source: Source, params: Min
     * exact: Jaccard of the shingle sets for every candidate (no false positives by construction).
     * hybrid: the estimate decides where it is far from the threshold, exact Jaccard inside
       near.uncertain = [low, high): estimates >= high are accepted, < low rejected."""
-    threshold = float(near_cfg.get("threshold", 0.8))
-    mode = near_cfg.get("verify", "hybrid")
+    threshold = float(near_cfg["threshold"])
+    mode = near_cfg["verify"]
     if mode == "exact":
         scored = exact_scores(edges, nodes, source, params, meter)
     else:
         scored = signature_scores(edges, nodes, params, meter)
         if mode == "hybrid":
-            low, high = (float(x) for x in near_cfg.get("uncertain", (0.7, 0.9)))
+            low, high = (float(x) for x in near_cfg["uncertain"])
             scored = scored.localCheckpoint(eager=True)  # read twice: sure edges and the uncertain band
             uncertain = scored.where((F.col("jaccard") >= low) & (F.col("jaccard") < high)).select("a", "b")
             side["near_exact_checked_pairs"] = uncertain.count()
@@ -314,14 +313,20 @@ class DuplicateResult:
     meter: CpuMeter         # Python-worker CPU of the passes so far (run_dedup adds the later ones)
 
 
+def with_defaults(cfg: dict) -> dict:
+    """The dedup section over its defaults (config/dedup.yaml), so callers may pass only what they change."""
+    return deep_merge(defaults()["dedup"], cfg)
+
+
 def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
+    cfg = with_defaults(cfg)
     params = params_from(cfg)
-    near_cfg = cfg.get("near", {})
+    near_cfg = cfg["near"]
     side: dict = {}
-    if near_cfg.get("verify", "hybrid") not in VERIFY_MODES:
+    if near_cfg["verify"] not in VERIFY_MODES:
         raise ValueError(f"dedup.near.verify must be one of {', '.join(VERIFY_MODES)}, not {near_cfg['verify']!r}")
-    low, high = (float(x) for x in near_cfg.get("uncertain", (0.7, 0.9)))
-    if not low <= float(near_cfg.get("threshold", 0.8)) <= high:
+    low, high = (float(x) for x in near_cfg["uncertain"])
+    if not low <= float(near_cfg["threshold"]) <= high:
         raise ValueError(f"dedup.near.uncertain [{low}, {high}] must contain the threshold")
     meter = CpuMeter(source.df.sparkSession)
     # Materialise the keys once: ranking reads them three times (id check, range sampling, shuffle).
@@ -330,26 +335,26 @@ def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
     alive = nodes.select("node", "url_key", "text_hash", "n_shingles")
     empty = alive.sparkSession.createDataFrame([], "node long, rep long, reason string")
 
-    url_dups = _first_per_key(alive, "url_key", "url") if cfg.get("url", {}).get("enabled", True) else empty
+    url_dups = _first_per_key(alive, "url_key", "url") if cfg["url"]["enabled"] else empty
     url_dups = url_dups.localCheckpoint(eager=True)
     alive = alive.join(url_dups.select("node"), "node", "left_anti")
-    exact_dups = _first_per_key(alive, "text_hash", "exact") if cfg.get("exact", {}).get("enabled", True) else empty
+    exact_dups = _first_per_key(alive, "text_hash", "exact") if cfg["exact"]["enabled"] else empty
     exact_dups = exact_dups.localCheckpoint(eager=True)
     alive = alive.join(exact_dups.select("node"), "node", "left_anti").where(F.col("n_shingles") > 0)
 
     near_dups = empty
     verified = alive.sparkSession.createDataFrame([], "a long, b long, jaccard double")
-    if near_cfg.get("enabled", True):
+    if near_cfg["enabled"]:
         live_sig = nodes.join(alive.select("node"), "node", "left_semi").select("node", "sig")
         # Checkpointed: candidate_edges reads the band rows three times (bucket sizes, stars, small buckets).
         bands = live_sig.mapInArrow(meter.wrap(_BandMapper(params)), "band int, bucket long, node long") \
             .localCheckpoint(eager=True)
-        edges = candidate_edges(bands, int(near_cfg.get("max_bucket_pairs_size", 50))).localCheckpoint(eager=True)
+        edges = candidate_edges(bands, int(near_cfg["max_bucket_pairs_size"])).localCheckpoint(eager=True)
         verified = verify_edges(edges, nodes, source, params, near_cfg, meter, side).localCheckpoint(eager=True)
         side["near_candidate_pairs"] = edges.count()
         side["near_verified_pairs"] = verified.count()
-        comps = connected_components(verified, "a", "b", int(near_cfg.get("max_iterations", 64)),
-                                     near_cfg.get("checkpoint", "local"))
+        comps = connected_components(verified, "a", "b", int(near_cfg["max_iterations"]),
+                                     near_cfg["checkpoint"])
         side["components_rounds"] = comps.iterations
         near_dups = (comps.labels.where(F.col("node") != F.col("component"))
                      .select("node", F.col("component").alias("rep"), F.lit("near").alias("reason")))
@@ -405,10 +410,10 @@ def frequent_image_positions(images: DataFrame, cfg: dict, side: dict, meter: Cp
     keyed = images.mapInArrow(meter.wrap(_UrlKeyMapper(UrlNormConfig())), "_id string, pos int, key string") \
         .where(F.col("key").isNotNull())
     counted = keyed
-    if cfg.get("bloom_prepass", True):
+    if cfg["bloom_prepass"]:
         keyed = keyed.localCheckpoint(eager=True)
         n_items = keyed.count()
-        proto = RepeatBloom.for_items(n_items, float(cfg.get("bloom_bits_per_item", 10)))
+        proto = RepeatBloom.for_items(n_items, float(cfg["bloom_bits_per_item"]))
         merged = RepeatBloom(proto.num_bits, proto.num_hashes)
         rows = keyed.select("key").mapInArrow(meter.wrap(_BloomBuilder(proto.num_bits, proto.num_hashes)),
                                               "once binary, twice binary")
@@ -418,7 +423,7 @@ def frequent_image_positions(images: DataFrame, cfg: dict, side: dict, meter: Cp
         side["image_url_rows"] = n_items
         side["image_url_rows_after_bloom"] = counted.count()
     frequent = (counted.select("key", "_id").distinct().groupBy("key").count()
-                .where(F.col("count") > int(cfg.get("max_docs", 10))).select("key")).localCheckpoint(eager=True)
+                .where(F.col("count") > int(cfg["max_docs"])).select("key")).localCheckpoint(eager=True)
     side["frequent_image_urls"] = frequent.count()
     return keyed.join(frequent, "key", "left_semi").select("_id", "pos")
 
@@ -429,22 +434,22 @@ def _domain_from_url(url: Column) -> Column:
 
 def remove_positions(docs: DataFrame, source: Source, cfg: dict, side: dict, meter: CpuMeter) -> DataFrame:
     """Apply paragraph and image-URL removal to the kept documents (column _id holds the document id)."""
-    para_cfg, image_cfg = cfg.get("paragraph", {}), cfg.get("image_url", {})
+    para_cfg, image_cfg = cfg["paragraph"], cfg["image_url"]
     drops: list[DataFrame] = []
     if source.documents:
-        if para_cfg.get("enabled", True):
+        if para_cfg["enabled"]:
             items = docs.select("_id", F.col("general_metadata.domain").alias("domain"),
                                 F.posexplode("texts").alias("pos", "text"))
-            drops.append(boilerplate_positions(items, int(para_cfg.get("min_docs_per_domain", 3)))
+            drops.append(boilerplate_positions(items, int(para_cfg["min_docs_per_domain"]))
                          .withColumn("kind", F.lit("paragraph")))
-        if image_cfg.get("enabled", True):
+        if image_cfg["enabled"]:
             images = docs.select("_id", F.posexplode("images").alias("pos", "url")).where(F.col("url").isNotNull())
             drops.append(frequent_image_positions(images, image_cfg, side, meter).withColumn("kind", F.lit("image")))
-    elif para_cfg.get("enabled", True) and "_url" in docs.columns:
-        sep = "\n" if para_cfg.get("lines_as_paragraphs", True) else "\n\n"
+    elif para_cfg["enabled"] and "_url" in docs.columns:
+        sep = "\n" if para_cfg["lines_as_paragraphs"] else "\n\n"
         items = docs.select("_id", _domain_from_url(F.col("_url")).alias("domain"),
                             F.posexplode(F.split(F.col(source.text_column), sep)).alias("pos", "text"))
-        drops.append(boilerplate_positions(items, int(para_cfg.get("min_docs_per_domain", 3)))
+        drops.append(boilerplate_positions(items, int(para_cfg["min_docs_per_domain"]))
                      .withColumn("kind", F.lit("paragraph")))
     if not drops:
         return docs
@@ -468,7 +473,7 @@ def remove_positions(docs: DataFrame, source: Source, cfg: dict, side: dict, met
                                .withField("num_images", F.size(F.filter("images", lambda x: x.isNotNull())).cast("int")))
         docs = docs.withColumn("_empty", F.col("_drop").isNotNull() & (texts_left == 0))
     else:
-        sep = "\n" if para_cfg.get("lines_as_paragraphs", True) else "\n\n"
+        sep = "\n" if para_cfg["lines_as_paragraphs"] else "\n\n"
         lines = F.filter(F.split(F.col(source.text_column), sep), keep)
         docs = docs.withColumn(source.text_column, F.array_join(lines, sep))
         docs = docs.withColumn("_empty", F.col("_drop").isNotNull() & (F.trim(F.col(source.text_column)) == ""))
@@ -499,6 +504,7 @@ def one_row_per_id(source: Source) -> tuple[Source, int]:
 def run_dedup(source: Source, output: str, cfg: dict) -> StageStats:
     stats = StageStats("dedup")
     driver_cpu = time.process_time()
+    cfg = with_defaults(cfg)
     params = params_from(cfg)
     source, repeats = one_row_per_id(source)
     if repeats:
@@ -576,7 +582,7 @@ class DedupJob(Job):
             spark.conf.set("spark.sql.shuffle.partitions", str(args.partitions))
         source = read_source(spark, args.input, args.format, args.id_column, args.text_column, args.date_column,
                              args.url_column)
-        return run_dedup(source, args.output, config.get("dedup", {}))
+        return run_dedup(source, args.output, config["dedup"])
 
 
 def main(argv: list[str] | None = None) -> int:

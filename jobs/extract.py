@@ -28,7 +28,7 @@ class ExtractTask:
     output: str
     ingest: IngestConfig
     parquet: ParquetOptions
-    batch_rows: int = 1000
+    batch_rows: int
     # Memory bound: a batch is also flushed once its payload bytes reach this (64 images of up to 20 MB each,
     # or 1000 long pages, would otherwise sit in memory at once, then be copied into Arrow). See benchmarks.memory.
     batch_bytes: int = 32 * 2**20
@@ -96,18 +96,18 @@ class ExtractJob(FileJob):
                                  ".txt, - for stdin); an input listed twice is processed once")
         parser.add_argument("--limit", type=int, help="process at most N input files")
         parser.add_argument("--sample", type=float, help="deterministic fraction of the input files")
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--seed", type=int, help="sampling seed (default: input.seed)")
 
     def inputs(self, args, config):
         from engine.inputs import resolve_inputs
 
-        cfg = config.get("input", {})
+        cfg = config["input"]
         listed = resolve_inputs(
             [p if "://" in p or p == "-" else os.path.abspath(p) for p in args.input],
-            limit=args.limit if args.limit is not None else cfg.get("limit"),
-            sample=args.sample if args.sample is not None else cfg.get("sample"),
-            seed=args.seed or cfg.get("seed", 0),
-            manifest_base=cfg.get("manifest_base", "s3://commoncrawl/"),
+            limit=args.limit if args.limit is not None else cfg["limit"],
+            sample=args.sample if args.sample is not None else cfg["sample"],
+            seed=args.seed if args.seed is not None else cfg["seed"],
+            manifest_base=cfg["manifest_base"],
         )
         if not listed.paths:
             raise SystemExit(f"weft extract: no input files found in {args.input}")
@@ -119,18 +119,13 @@ class ExtractJob(FileJob):
 
 
 def make_extract_task(output: str, config: dict) -> ExtractTask:
+    from engine.config import typed
     from engine.extract import ExtractConfig
 
-    cfg = config.get("extract", {})
-    ingest = IngestConfig(
-        parser=cfg.get("parser", "auto"),
-        max_payload_bytes=cfg.get("max_payload_bytes", 50 * 2**20),
-        keep_images=cfg.get("keep_images", True),
-        max_image_bytes=cfg.get("max_image_bytes", 20 * 2**20),
-        extract=ExtractConfig(**cfg.get("html", {})),
-        crawl_id=cfg.get("crawl_id"),
-    )
-    return ExtractTask(output, ingest, parquet_options(config), cfg.get("batch_rows", 1000))
+    cfg = config["extract"]
+    ingest = typed(IngestConfig, cfg, "extract", skip=("html", "batch_rows"))
+    ingest.extract = typed(ExtractConfig, cfg["html"], "extract.html")
+    return ExtractTask(output, ingest, parquet_options(config), cfg["batch_rows"])
 
 
 def main(argv=None) -> int:

@@ -11,6 +11,16 @@ DATA = ROOT / "tests" / "data"
 SHARED = ROOT.parent / "shared" / "data"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Marks by what a test uses, so `make test-fast` (-m "not slow and not airflow") needs no marker bookkeeping:
+    a test taking the `spark` fixture is `spark`; the Airflow module needs its own venv and is `airflow`."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.spark)
+        if item.module.__name__.endswith("test_airflow_dag"):
+            item.add_marker(pytest.mark.airflow)
+
+
 @pytest.fixture(scope="session")
 def spark():
     pytest.importorskip("pyspark")

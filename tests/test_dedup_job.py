@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from engine.document import Document, to_batch
-from jobs.gen_dedup_corpus import brute_force_pairs, generate
+from benchmarks.dedup_corpus import brute_force_pairs, generate
 
 pytestmark = pytest.mark.spark
 DATA = Path(__file__).resolve().parent / "data" / "dedup"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.extract import ExtractConfig, Extracted, ExtractionRejected, extract
-from jobs.bench_extract import expected_images, html_text, prf, shingle_tp_fp_fn
+from benchmarks.extract import expected_images, html_text, prf, shingle_tp_fp_fn
 from engine.extract_urls import normalise
 
 DATA = Path(__file__).parent / "data" / "extraction"

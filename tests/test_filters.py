@@ -13,7 +13,7 @@ import pytest
 from engine.document import Document, from_batch, to_batch
 from engine.stats import StageStats
 from filters import gopher
-from filters.pipeline import FilterStep, filter_batches, score_text
+from filters.pipeline import FilterStep, filter_documents
 from filters.rules import FilterConfig
 from filters.safety import OptOut, UrlBlocklist
 from filters.text import TextStats, tokenize
@@ -299,28 +299,72 @@ def test_optout_removes_documents_and_images(tmp_path):
     assert "https://optout.example/img.jpg" not in out.doc.images and "https://fine.example/img.jpg" in out.doc.images
 
 
+def _settings() -> dict:
+    """config/filters.yaml's settings sections (every key set there), for configs built in a test."""
+    cfg = FilterConfig.load()
+    return {"langid": cfg.langid, "safety": cfg.safety, "omnicorpus": cfg.omnicorpus}
+
+
+def _first_failure(step: FilterStep, scores: dict, language: str | None) -> str | None:
+    rule = step.first_failure(scores, language)
+    return None if rule is None else rule.name
+
+
 def test_per_language_override_and_rule_order():
-    cfg = FilterConfig.from_dict({
-        "rules": {"a": {"score": "x", "min": 1}, "b": {"score": "y", "max": 0}},
+    # rules of different families, in an order no family list has: the first failing one in config order wins
+    step = FilterStep(FilterConfig.from_dict({
+        **_settings(),
+        "rules": {"a": {"score": "c4_sentences", "min": 1}, "b": {"score": "gopher_words", "max": 0},
+                  "c": {"score": "c4_lorem_ipsum", "max": 0}},
         "languages": {"de": {"a": {"min": None, "max": None}}},
-    })
-    from filters.rules import decide
+    }))
+    assert _first_failure(step, {"c4_sentences": 0, "gopher_words": 1}, "en") == "a"
+    assert _first_failure(step, {"c4_sentences": 0, "gopher_words": 1}, "de") == "b"  # a switched off for German
+    assert _first_failure(step, {"c4_sentences": 1, "gopher_words": 0, "c4_lorem_ipsum": 1}, "en") == "c"
+    assert _first_failure(step, {"c4_sentences": None, "gopher_words": 0}, "en") is None  # null never fails
+    with pytest.raises(ValueError, match=r"^filter\.rules\.a: needs score"):
+        FilterConfig.from_dict({**_settings(), "rules": {"a": {"score": "x"}}})
 
-    assert decide({"x": 0, "y": 1}, cfg, "en") == (False, "a")  # first failing rule in config order
-    assert decide({"x": 0, "y": 1}, cfg, "de") == (False, "b")  # rule a switched off for German
-    assert decide({"x": None, "y": 0}, cfg, "en") == (True, None)  # null score never fails
-    with pytest.raises(ValueError):
-        FilterConfig.from_dict({"rules": {"a": {"score": "x"}}})
+
+@pytest.mark.parametrize("change, path", [
+    ({"langid": {"max_chars": 1000, "mdoel": None}}, "filter.langid.mdoel: unknown key"),
+    ({"omnicorpus": {"uppercase_max": 0.8}}, "filter.omnicorpus.paragraph_languages: missing"),
+    ({"rulez": {}}, "filter.rulez: unknown key"),
+    ({"rules": {"a": {"score": "c4_sentences", "min": 1, "mni": 2}}}, "filter.rules.a.mni: unknown key"),
+    ({"languages": {"de": {"nope": {"min": 1}}}}, "filter.languages.de.nope: unknown key"),
+    ({"languages": {"de": {"gopher_min_words": {"mim": 1}}}}, "filter.languages.de.gopher_min_words.mim: unknown"),
+])
+def test_config_keys_are_checked_with_their_path(change, path):
+    raw = {**_settings(), "rules": {"gopher_min_words": {"score": "gopher_words", "min": 50}}, **change}
+    if "langid" in change:
+        raw["langid"] = {**_settings()["langid"], **change["langid"]}
+    with pytest.raises(ValueError, match="^" + re.escape(path)):
+        FilterConfig.from_dict(raw)
+    with pytest.raises(ValueError, match=r"^filter\.rules\.a\.score: unknown score 'x'"):
+        FilterStep(FilterConfig.from_dict({**_settings(), "rules": {"a": {"score": "x", "max": 1}}}))
 
 
-def test_filter_batches_accounting_identity(step):
+def test_threshold_values_live_in_config_only():
+    # the Python code names settings but repeats none of config/filters.yaml's values as a default
+    import inspect
+
+    from filters import langid, omnicorpus, safety
+
+    for fn in (omnicorpus.paragraph_reason, omnicorpus.candidates, omnicorpus.paragraph_mask,
+               safety.flagged_words, safety.flagged_ratio, langid.LanguageIdentifier.__init__):
+        assert all(p.default is inspect.Parameter.empty for p in inspect.signature(fn).parameters.values()), fn
+
+
+def test_filter_documents_accounting_identity(step):
     texts = [(DATA / "cs336" / n).read_text() for n in ("high_quality_wiki_reference.txt", "low_quality_cc.txt")]
     docs = [_doc(t, f"d{i}") for i, t in enumerate(texts * 3 + ["", "😀"])]
     stats = StageStats("filter")
     kept, rejected = [], []
-    for k, r in filter_batches([to_batch(docs[:4]), to_batch(docs[4:])], None, stats, step):
-        kept += from_batch(k)
-        rejected += from_batch(r)
+    for batch in (to_batch(docs[:4]), to_batch(docs[4:])):  # as the Spark task of jobs/filter.py runs it
+        with stats.timed():
+            outcomes = list(filter_documents(batch, step, stats))
+        kept += from_batch(to_batch([o.doc for o in outcomes if o.kept]))
+        rejected += from_batch(to_batch([o.doc for o in outcomes if not o.kept]))
     stats.check()
     assert stats.records_in == len(docs) == len(kept) + len(rejected)
     assert stats.kept == len(kept) and stats.dropped_total == len(rejected)
@@ -351,10 +395,13 @@ def test_a_failing_document_fails_alone_in_its_batch():
         [(o.doc.id, o.kept, o.reason, o.doc.scores) for o in alone]
 
 
-def test_score_text_covers_every_schema_score():
-    scores, _ = score_text("Some text.", "en")
-    doc_level = {"lang_score", "omni_paragraphs_removed_frac", "omni_words_per_image", "omni_mean_paragraph_words"}
-    assert set(scores) | doc_level == set(SCORE_NAMES)
+def test_families_cover_every_schema_score_once(step):
+    names = [name for family in step.families for name in family.scores]
+    assert sorted(names) == sorted(SCORE_NAMES)  # each score has exactly one family
+    out = step.process(_doc("Some text.\n\nAnd more."))
+    assert list(out.doc.scores) == names  # every family computed what it says, in the families' order
+    for family in step.families:  # the one shape: name, scores, score(doc) -> dict, check(scores, rules)
+        assert family.name and callable(family.score) and callable(family.check)
 
 
 def test_score_cli(tmp_path, capsys):
@@ -392,8 +439,10 @@ def test_paragraph_candidates_include_every_paragraph_a_rule_removes():
                    "Special thanks to all", "Published by Acme", "All photo credits and copyright Acme",
                    "Read more »", "We use cookies.", "Follow us on X", "for more info see", "the link is here"]
     stripped = [p.strip() for p in paragraphs]
-    removed = {i for i, p in enumerate(paragraphs) if omnicorpus.paragraph_reason(p)}
-    chosen = set(omnicorpus.candidates(stripped))
+    cfg = FilterConfig.load().omnicorpus
+    upper = cfg["uppercase_max"]
+    removed = {i for i, p in enumerate(paragraphs) if omnicorpus.paragraph_reason(p, upper, cfg["ui_line_max_words"])}
+    chosen = set(omnicorpus.candidates(stripped, upper))
     assert len(paragraphs) > 1000 and len(removed) > 40
     assert removed <= chosen, [paragraphs[i] for i in sorted(removed - chosen)][:5]
     assert len(chosen) < 0.7 * len(paragraphs)  # the pre-check spares most paragraphs the rules
@@ -410,3 +459,17 @@ def test_paragraph_candidates_include_every_paragraph_a_rule_removes():
     tricky = ["Jun", "xJul", "May 5", "3.5", "3:4", "5am", "5a.m", "5p", "DEC", "jan", "Ma", "٣:٤", "1a m", "O ct"]
     assert [bool(plain(p)) for p in stripped + tricky] == \
         [bool(omnicorpus._MAY_BE_DATE_TIME.search(p)) for p in stripped + tricky]
+
+
+def test_stored_terminal_punctuation_is_the_unicode_scan():
+    import unicodedata
+
+    from filters.data import make_terminal_punctuation as build
+    from filters.text import TERMINAL_PUNCTUATION
+
+    stored = json.loads(build.OUT.read_text(encoding="utf-8"))
+    if stored["unicode"] != unicodedata.unidata_version:
+        pytest.skip(f"table from Unicode {stored['unicode']}, this Python has {unicodedata.unidata_version}")
+    assert build.render() == build.OUT.read_text(encoding="utf-8")
+    assert "".join(TERMINAL_PUNCTUATION) == stored["characters"] and {".", "?", "!", "。", "।", "؟"} <= set(
+        TERMINAL_PUNCTUATION)

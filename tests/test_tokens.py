@@ -1,17 +1,20 @@
 """The affix matchers (filters/affixes.py) must give exactly what spaCy's prefix, suffix and infix regexes give,
-and the tokeniser built on them exactly what the same rules give through the regexes."""
+and the tokeniser built on them exactly what the same rules give through the regexes; the stored tables
+(filters/data/affix_tables.json) must be what data/make_affix_tables.py builds from the stored rules, and the
+stored rules what spaCy has, where spaCy is installed."""
 from __future__ import annotations
 
 import json
 import re
-import re._parser as sre
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
-from re._constants import BRANCH, IN, LITERAL, MAX_REPEAT, RANGE, SUBPATTERN
 
-from filters.affixes import infix_matcher, prefix_matcher, required_char, suffix_matcher
+from filters.affixes import TABLES_PATH, infix_matcher, prefix_matcher, stored, suffix_matcher
+from filters.data import make_affix_tables as build
+from filters.data.make_affix_tables import BRANCH, IN, LITERAL, MAX_REPEAT, RANGE, SUBPATTERN, required_char
+from filters.data.make_affix_tables import sre_parse as sre
 from filters.tokens import RULES_PATH, AffixTokenizer, _regex_prefix, _regex_spans, _regex_suffix
 
 DATA = Path(__file__).resolve().parent / "data" / "text"
@@ -96,8 +99,10 @@ def test_affix_matchers_equal_the_regexes(table, source):
     if source == "fixtures":  # and every chunk's halves: what the affix loop leaves of it
         strings = sorted({part for c in strings for part in (c, c[: len(c) // 2], c[len(c) // 2:])})
     assert len(strings) > 5000
-    prefix, suffix, infix = (f(rules(table)[k]) for f, k in ((prefix_matcher, "prefix"),
-                                                              (suffix_matcher, "suffix"), (infix_matcher, "infix")))
+    r = rules(table)
+    prefix = prefix_matcher(stored("prefix", r["prefix"])["forms"])
+    suffix = suffix_matcher(r["suffix"], stored("suffix", r["suffix"])["forms"])
+    infix = infix_matcher(stored("infix", r["infix"])["forms"])
     assert prefix and suffix and infix  # the shipped rules are rebuilt, not left to the regexes
     want_pre, want_suf, want_inf = _regex_answers(table, strings)
     assert [prefix(s) for s in strings] == want_pre
@@ -120,7 +125,7 @@ def test_tokeniser_equals_the_same_rules_through_the_regexes(table):
 
 @pytest.mark.parametrize("pattern", [r"\d$|a$", r"(?i)x$|y$", r"[^a]$", r"(a|b)\1$", r"a*$", r"(?:ab)+$"])
 def test_a_pattern_the_matcher_cannot_rebuild_is_left_to_the_regex(pattern):
-    assert suffix_matcher(pattern) is None
+    assert build.forms(pattern, "suffix") is None and suffix_matcher(pattern, None) is None
     tok = AffixTokenizer(dict(rules("en"), suffix=pattern))  # falls back to the regex
     search = re.compile(pattern).search
     for s in ("wordz1", "ba", "X", "abab", "aa"):
@@ -138,9 +143,30 @@ def test_the_url_pattern_needs_a_dot_and_no_url_lacks_one():
 
 def test_matchers_follow_re_order_where_it_is_not_the_longest_match():
     # prefix: the first branch in order wins ("…" before "……"); suffix: the leftmost start (the longest)
-    prefix, suffix = prefix_matcher(r"^…|^……|^\.\.+"), suffix_matcher(r"…$|……$|\.\.+$|(?<=[0-9])km$|m$")
+    suffix_pattern = r"…$|……$|\.\.+$|(?<=[0-9])km$|m$"
+    prefix = prefix_matcher(build.forms(r"^…|^……|^\.\.+", "prefix"))
+    suffix = suffix_matcher(suffix_pattern, build.forms(suffix_pattern, "suffix"))
     assert prefix("……x") == 1 and prefix("....x") == 4 and prefix("x") == 0
     assert suffix("x……") == 2 and suffix("x....") == 4 and suffix("10km") == 2 and suffix("akm") == 1
-    infix = infix_matcher(r"-|--(?=a)|(?<=[0-9])x")
+    infix = infix_matcher(build.forms(r"-|--(?=a)|(?<=[0-9])x", "infix"))
     assert infix("b--a1x2") == [(1, 2), (2, 3), (5, 6)] == [m.span() for m in re.finditer(r"-|--(?=a)|(?<=[0-9])x",
                                                                                           "b--a1x2")]
+
+
+def test_stored_affix_tables_are_what_the_build_script_makes_from_the_stored_rules():
+    rebuilt = build.render(build.build(json.loads(RULES_PATH.read_text(encoding="utf-8"))))
+    assert rebuilt == TABLES_PATH.read_text(encoding="utf-8"), "run: python -m filters.data.make_affix_tables"
+    for table in TABLES:  # every shipped pattern is rebuilt, none is left to its regex
+        tok = AffixTokenizer(rules(table))
+        assert all(f.__module__ == "filters.affixes" for f in (tok._prefix_len, tok._suffix_len, tok._infix_spans))
+
+
+def test_stored_rules_are_spacys_where_spacy_is_installed():
+    spacy = pytest.importorskip("spacy")
+    from filters.data.make_tokenizer_rules import rules as spacy_rules
+
+    stored_rules = json.loads(RULES_PATH.read_text(encoding="utf-8"))
+    if stored_rules["source"] != f"spaCy {spacy.__version__} (MIT)":
+        pytest.skip(f"rules stored from {stored_rules['source']}, spaCy {spacy.__version__} installed")
+    for table in TABLES:
+        assert spacy_rules(table) == stored_rules[table]

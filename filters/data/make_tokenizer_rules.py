@@ -26,5 +26,7 @@ def rules(lang: str) -> dict:
     }
 
 
-out = {"source": f"spaCy {spacy.__version__} (MIT)", "en": rules("en"), "xx": rules("xx")}
-Path(__file__).with_name("tokenizer_rules.json").write_text(json.dumps(out, ensure_ascii=False, indent=0))
+if __name__ == "__main__":
+    out = {"source": f"spaCy {spacy.__version__} (MIT)", "en": rules("en"), "xx": rules("xx")}
+    Path(__file__).with_name("tokenizer_rules.json").write_text(json.dumps(out, ensure_ascii=False, indent=0))
+    print("now rebuild the tables made from these rules: python -m filters.data.make_affix_tables")

@@ -7,7 +7,7 @@ Leipzig web sentences of ../shared/data/langid/lingua), ~8 KB each. A share of t
 by real edit operations (word substitutions, deletions, insertions, paragraph moves) stopped when the shingle
 Jaccard reaches a target drawn from [min_j, 1.0]; the achieved Jaccard is recorded.
 
-    python -m jobs.gen_dedup_corpus --docs 100000 --out /tmp/corpus.parquet [--planted 0.2] [--seed 0]
+    python -m benchmarks.dedup_corpus --docs 100000 --out /tmp/corpus.parquet [--planted 0.2] [--seed 0]
 
 Columns: id, url, date (timestamp), text, source, planted_from (id of the base of a variant), planted_jaccard.
 `brute_force_pairs` gives the ground truth (every pair with Jaccard >= t) through a sparse product.

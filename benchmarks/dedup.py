@@ -1,7 +1,7 @@
 """Benchmark and evaluation of near-duplicate dedup.
 
 Speed: URL + exact + MinHash LSH + verification + connected components (jobs.dedup.find_duplicates, Spark
-overhead included) on a generated corpus of real text (jobs/gen_dedup_corpus.py), side by side with datasketch
+overhead included) on a generated corpus of real text (benchmarks/dedup_corpus.py), side by side with datasketch
 (bulk MinHash + in-memory MinHashLSH + signature verification, single process) on the first --peer-docs documents
 of the same corpus in the same process. Each of --repeats rounds runs every --verify mode, then datasketch
 (interleaved, so machine noise hits all contenders alike); the report gives medians and the ratio of medians.
@@ -12,8 +12,8 @@ docs/s per core = documents / CPU seconds of the whole process tree (driver, JVM
 Quality (--eval-docs N): precision / recall of the verified near-duplicate pairs against brute-force Jaccard
 over all pairs (sparse product), for each --verify mode.
 
-    python -m jobs.bench_dedup --docs 100000 --repeats 3 --verify signature,exact,hybrid [--peer-docs 20000]
-    python -m jobs.bench_dedup --docs 2000 --no-peer --verify signature,exact,hybrid --eval-docs 3000
+    python -m benchmarks.dedup --docs 100000 --repeats 3 --verify signature,exact,hybrid [--peer-docs 20000]
+    python -m benchmarks.dedup --docs 2000 --no-peer --verify signature,exact,hybrid --eval-docs 3000
 
 Skips cleanly (exit 0 with a message) when ../shared/data is absent.
 """
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from jobs.gen_dedup_corpus import SHARED, brute_force_pairs, generate
+from benchmarks.dedup_corpus import SHARED, brute_force_pairs, generate
 
 CACHE = Path(os.environ.get("WEFT_BENCH_CACHE", "/tmp/weft-bench-dedup"))
 

@@ -1,6 +1,6 @@
 """`make bench-extract`: main-body extraction quality and speed, weft vs trafilatura, same run, same input.
 
-    python -m jobs.bench_extract [--repeats 3] [--out out/bench/extract.json]
+    python -m benchmarks.extract [--repeats 3] [--out out/bench/extract.json]
 
 Datasets (read from ../shared/data/extraction; the bench skips cleanly when absent):
 - scrapinghub-aeb: 181 article pages + human-verified article bodies. Text is scored with the benchmark's own
@@ -378,7 +378,7 @@ def speed(fn, docs: list[tuple[bytes, str | None]]) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m jobs.bench_extract", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.extract", description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeats", type=int, default=3, help="speed repeats (0: quality only)")
     ap.add_argument("--only", nargs="*", help="run only these extractors (names as in the table)")
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "bench" / "extract.json")
