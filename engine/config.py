@@ -142,7 +142,7 @@ def typed(cls, section: dict, path: str, skip: tuple[str, ...] = ()):
 
 def write_effective_config(output: str, stage: str, config: dict) -> None:
     """OUT/_config/<stage>.yaml: the merged config this stage ran with, and the weft version."""
-    from engine.output import join, resolve
+    from engine.output import join, write_bytes_atomic
 
     try:
         from importlib.metadata import version
@@ -150,8 +150,5 @@ def write_effective_config(output: str, stage: str, config: dict) -> None:
         weft_version = version("weft")
     except Exception:  # running from a source tree that is not installed (spark-submit with a zip)
         weft_version = "unknown"
-    fs, target = resolve(join(output, "_config", f"{stage}.yaml"))
-    fs.create_dir(target.rsplit("/", 1)[0], recursive=True)
     text = yaml.safe_dump({"weft_version": weft_version, **config}, sort_keys=False, allow_unicode=True)
-    with fs.open_output_stream(target) as f:
-        f.write(text.encode())
+    write_bytes_atomic(join(output, "_config", f"{stage}.yaml"), text.encode())

@@ -10,17 +10,16 @@ from __future__ import annotations
 import functools
 import http.client
 import io
-import os
 import random
 import re
 import time
 from collections.abc import Callable
 from typing import BinaryIO
-from urllib.parse import urlparse
 
+from engine import s3
 from engine.warc import WarcOpenError
 
-__all__ = ["SourceError", "RangeStream", "open_source", "filesystem_for", "s3_endpoint", "s3_client_for", "split_s3"]
+__all__ = ["SourceError", "RangeStream", "open_source", "s3_endpoint", "s3_client_for", "split_s3"]
 
 _RETRY_S3_CODES = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "RequestTimeTooSkewed",
                    "503", "500", "502", "504", "Throttling", "ThrottlingException"}
@@ -222,31 +221,9 @@ def _http_transient() -> tuple:
 
 # ---------------------------------------------------------------- s3
 
-def s3_endpoint(explicit: str | None = None) -> str | None:
-    return explicit or os.environ.get("WEFT_S3_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL")
-
-
-@functools.lru_cache(maxsize=8)
-def _s3_client(endpoint: str | None, anonymous: bool, timeout_s: float):
-    import boto3
-    from botocore import UNSIGNED
-    from botocore.config import Config
-
-    config = Config(connect_timeout=timeout_s, read_timeout=timeout_s,
-                    retries={"max_attempts": 1, "mode": "standard"},  # we retry ourselves, with Range resume
-                    signature_version=UNSIGNED if anonymous else None)
-    return boto3.client("s3", endpoint_url=endpoint, config=config,
-                        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
-
-
-def split_s3(uri: str) -> tuple[str, str]:
-    parsed = urlparse(uri)
-    return parsed.netloc, parsed.path.lstrip("/")
-
-
-def s3_client_for(bucket: str, endpoint: str | None = None, timeout_s: float = 60):
-    # Common Crawl's bucket is public: unsigned requests work without credentials (and only then, on AWS)
-    return _s3_client(s3_endpoint(endpoint), bucket == "commoncrawl" and not s3_endpoint(endpoint), timeout_s)
+# Endpoint, clients (which retry) and uri splitting live in engine/s3.py, shared with the writers; these are the
+# names engine/inputs.py imports.
+s3_endpoint, split_s3, s3_client_for = s3.endpoint, s3.split, s3.client
 
 
 def _s3_error(e, uri: str) -> Exception:
@@ -267,7 +244,7 @@ def _s3_fetch(uri: str, endpoint: str | None, timeout_s: float) -> Fetch:
     from botocore.exceptions import ClientError
 
     bucket, key = split_s3(uri)
-    client = s3_client_for(bucket, endpoint, timeout_s)
+    client = s3_client_for(bucket, endpoint, timeout_s, attempts=1)  # RangeStream retries, resuming with Range
     size: list[int | None] = [None]
 
     def fetch(offset: int):
@@ -313,21 +290,3 @@ def open_source(uri: str, *, retries: int = 5, backoff_s: float = 0.5, s3_endpoi
         raise SourceError("not_a_file", path) from None
     except OSError as e:
         raise SourceError("open_failed", f"{path}: {e}") from None
-
-
-def filesystem_for(uri: str):
-    """(pyarrow.fs.FileSystem, path) for writing outputs: local, or S3 (endpoint from WEFT_S3_ENDPOINT_URL)."""
-    from pyarrow import fs
-
-    if uri.startswith("s3://"):
-        bucket, key = split_s3(uri)
-        kwargs = {"region": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
-        endpoint = s3_endpoint()
-        if endpoint:
-            parsed = urlparse(endpoint)
-            kwargs.update(endpoint_override=parsed.netloc or parsed.path, scheme=parsed.scheme or "https")
-        if bucket == "commoncrawl" and not endpoint:
-            kwargs["anonymous"] = True
-        return fs.S3FileSystem(**kwargs), f"{bucket}/{key}".rstrip("/")
-    path = uri[len("file://"):] if uri.startswith("file://") else uri
-    return fs.LocalFileSystem(), os.path.abspath(path)

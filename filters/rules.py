@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
-from engine.config import ConfigError
+from engine.config import CONFIG_DIR, ConfigError
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config" / "filters.yaml"
+DEFAULT_CONFIG = CONFIG_DIR / "filters.yaml"  # honours WEFT_CONFIG_DIR like every other config file
 # The keys of each settings section (their values live in config/filters.yaml only).
 SETTINGS = {
     "langid": ("model", "max_chars", "keep", "min_score"),
@@ -26,6 +26,7 @@ SETTINGS = {
 }
 _RULE_KEYS = ("score", "min", "max", "languages", "source")
 _PATH = "filter"  # the config section these keys sit in (engine/config.py)
+_JOB_KEYS = ("batch_rows",)  # read by jobs/filter.py, not by the filters
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,7 @@ class FilterConfig:
     @classmethod
     def from_dict(cls, raw: dict[str, Any], base_dir: Path | None = None) -> "FilterConfig":
         """`raw`: the whole `filter` section (config/filters.yaml merged with the user's config)."""
-        _unknown(raw, (*SETTINGS, "rules", "languages"), _PATH)
+        _unknown(raw, (*SETTINGS, "rules", "languages", *_JOB_KEYS), _PATH)
         rules = [_rule(name, spec, f"{_PATH}.rules.{name}") for name, spec in (raw.get("rules") or {}).items()]
         names = {r.name for r in rules}
         overrides = raw.get("languages") or {}

@@ -34,7 +34,7 @@ class FilterTask:
     output: str
     filter_config: dict
     parquet: ParquetOptions
-    batch_rows: int = 1000
+    batch_rows: int
 
     def __call__(self, path: str) -> StageStats:
         import pyarrow.parquet as pq
@@ -84,7 +84,7 @@ class FilterJob(FileJob):
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.add_argument("--input", nargs="+", required=True, help="extract output: Parquet files or directories")
-        parser.add_argument("--batch-rows", type=int, default=1000)
+        parser.add_argument("--batch-rows", type=int, help="documents per batch (default: filter.batch_rows)")
 
     def inputs(self, args, config):
         paths = list_parquet(args.input)
@@ -93,7 +93,8 @@ class FilterJob(FileJob):
         return paths
 
     def task(self, args, config):
-        return FilterTask(args.output, config.get("filter", {}), parquet_options(config), args.batch_rows)
+        cfg = config["filter"]
+        return FilterTask(args.output, cfg, parquet_options(config), args.batch_rows or cfg["batch_rows"])
 
 
 def explain(argv: list[str]) -> int:

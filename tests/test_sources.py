@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from engine.inputs import expand_inputs
-from engine.sources import SourceError, filesystem_for, open_source
+from engine.output import resolve, write_bytes_atomic
+from engine.sources import SourceError, open_source
 from engine.warc import iter_records
 from tests.s3server import DUMMY_AWS_ENV, moto_s3
 
@@ -100,6 +101,17 @@ def test_s3_expand_prefix_and_manifest(s3):
     assert _summary(iter_records(listed[0])) == LOCAL
 
 
+def test_s3_read_of_a_key_that_always_fails_gives_up_with_reason(s3):
+    from tests.flaky_proxy import FlakyProxy
+
+    endpoint, _ = s3
+    with FlakyProxy(endpoint, error_rate=0, cut_rate=0, always_fail=(f"/{BUCKET}/broken.warc.gz",)) as proxy:
+        with pytest.raises(SourceError) as e:
+            open_source(f"s3://{BUCKET}/broken.warc.gz", s3_endpoint_url=proxy.url, retries=3, backoff_s=0.01)
+    assert e.value.reason == "unavailable"
+    assert proxy.counts["always_fail"] == 4  # 1 + 3 retries: boto3 must not retry underneath RangeStream
+
+
 def test_s3_missing_key_and_bucket(s3):
     with pytest.raises(SourceError) as e:
         open_source(f"s3://{BUCKET}/no/such.warc.gz", retries=1, backoff_s=0.01)
@@ -109,16 +121,22 @@ def test_s3_missing_key_and_bucket(s3):
     assert e.value.reason == "not_found"
 
 
-def test_filesystem_for_writes_to_s3_and_local(s3, tmp_path):
-    fs, path = filesystem_for(f"s3://{BUCKET}/out/x.bin")
-    with fs.open_output_stream(path) as out:
-        out.write(b"weft")
+def test_resolve_reads_s3_and_local_written_atomically(s3, tmp_path):
+    write_bytes_atomic(f"s3://{BUCKET}/out/deep/x.bin", b"weft")
     _, client = s3
-    assert client.get_object(Bucket=BUCKET, Key="out/x.bin")["Body"].read() == b"weft"
-    fs, path = filesystem_for(str(tmp_path / "y.bin"))
-    with fs.open_output_stream(path) as out:
-        out.write(b"local")
-    assert (tmp_path / "y.bin").read_bytes() == b"local"
+    assert client.get_object(Bucket=BUCKET, Key="out/deep/x.bin")["Body"].read() == b"weft"
+    # no directory marker objects ("out/", "out/deep/") next to it
+    assert [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET, Prefix="out")["Contents"]] == ["out/deep/x.bin"]
+    fs, path = resolve(f"s3://{BUCKET}/out/deep/x.bin")
+    assert path == f"{BUCKET}/out/deep/x.bin"
+    with fs.open_input_stream(path) as f:
+        assert f.read() == b"weft"
+    write_bytes_atomic(str(tmp_path / "d" / "y.bin"), b"local")
+    assert (tmp_path / "d" / "y.bin").read_bytes() == b"local"
+    assert [p.name for p in (tmp_path / "d").iterdir()] == ["y.bin"]  # the temporary was renamed, not left
+    fs, path = resolve(str(tmp_path / "d" / "y.bin"))
+    with fs.open_input_stream(path) as f:
+        assert f.read() == b"local"
 
 
 # ---------------------------------------------------------------- HTTP (flaky loopback server)
