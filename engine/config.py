@@ -1,7 +1,7 @@
 """Configuration: config/*.yaml is the one place a default is written.
 
-config/defaults.yaml holds the extract, input, output and spark sections; config/filters.yaml and config/dedup.yaml
-hold the `filter` and `dedup` sections. A run deep-merges the user's YAML (`--config`) and `--set key.path=value`
+config/defaults.yaml holds the extract, input, output and spark sections; config/filters.yaml, config/dedup.yaml
+and config/images.yaml hold the `filter`, `dedup` and `images` sections. A run deep-merges the user's YAML (`--config`) and `--set key.path=value`
 overrides over them; a key that the defaults do not have is an error naming its path (a typo never passes
 silently), except below a mapping whose default is empty (`spark.conf`, free-form). Each stage writes the
 effective config next to its output (OUT/_config/<stage>.yaml).
@@ -23,7 +23,7 @@ import yaml
 
 # WEFT_CONFIG_DIR lets spark-submit (code shipped as a zip, where no directory sits beside it) point at the files.
 CONFIG_DIR = Path(os.environ.get("WEFT_CONFIG_DIR") or Path(__file__).resolve().parents[1] / "config")
-SECTION_FILES = {"filter": "filters.yaml", "dedup": "dedup.yaml"}
+SECTION_FILES = {"filter": "filters.yaml", "dedup": "dedup.yaml", "images": "images.yaml"}
 
 
 class ConfigError(ValueError):

@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 
 import pyarrow as pa
 
-from engine.config import load_config
+from engine.config import load_config, write_effective_config
 from engine.output import AtomicParquetWriter, ParquetOptions, join, resolve, write_bytes_atomic
 from engine.stats import StageStats
 
@@ -49,6 +49,8 @@ class Job:
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override one config value, e.g. --set extract.parser=warcio")
         p.add_argument("--master", help="Spark master (default local[*], or what spark-submit set)")
+        p.add_argument("--wait-lock", type=float, default=0, metavar="SECONDS",
+                       help="if another run holds this output's lock, wait up to SECONDS (default: fail, exit 75)")
         p.add_argument("--fail-on-input-errors", action="store_true",
                        help=f"exit {EXIT_INPUT_ERRORS} when any input failed (default: finish, list them in "
                             f"stats/failed_inputs.json, exit 0; exit {EXIT_ALL_INPUTS_FAILED} only when all failed)")
@@ -58,17 +60,28 @@ class Job:
     def main(self, argv: list[str] | None = None) -> int:
         args = self.parser().parse_args(argv)
         config = load_config(args.config, args.set)
+        from engine.lock import EX_TEMPFAIL, LockHeld, OutputLock
         from jobs.spark import get_spark
 
-        spark = get_spark(f"weft-{self.name}", args.master, config.get("spark", {}).get("conf"))
-        wall = time.perf_counter()
-        stats = self.run(spark, args, config)
-        stats.wall_s = time.perf_counter() - wall
-        stats.cores = spark.sparkContext.defaultParallelism
-        write_stats(args.output, stats)
-        print(stats.funnel())
-        stats.check()
-        return self.exit_code(args)
+        try:  # before Spark starts, so a second run on this output fails in a second (re-entrant for weft run)
+            lock = OutputLock(args.output, wait_s=getattr(args, "wait_lock", 0) or 0).acquire()
+        except LockHeld as e:
+            print(f"weft {self.name}: {e}", file=sys.stderr)
+            return EX_TEMPFAIL
+        with lock:
+            spark = get_spark(f"weft-{self.name}", args.master, config.get("spark", {}).get("conf"))
+            wall = time.perf_counter()
+            stats = self.run(spark, args, config)
+            # A task attempt killed mid-write (its retry succeeded) leaves a partial hidden .tmp-*.parquet that
+            # glob readers such as DuckDB do not skip; every attempt of this run has ended by now.
+            sweep_temporaries(args.output)
+            stats.wall_s = time.perf_counter() - wall
+            stats.cores = spark.sparkContext.defaultParallelism
+            write_stats(args.output, stats)
+            write_effective_config(args.output, self.name, config)
+            print(stats.funnel())
+            stats.check()
+            return self.exit_code(args)
 
     def exit_code(self, args) -> int:
         """0, or why a scheduler should stop here (see EXIT_*)."""
@@ -227,8 +240,12 @@ def write_text_atomic(uri: str, text: str) -> None:
 
 
 def sweep_temporaries(output: str) -> int:
-    """Remove hidden .tmp-* files a killed run left behind (local output only: S3 uploads are all-or-nothing).
-    A job owns its output root while it runs, so nothing else can be writing them."""
+    """Remove what killed runs left behind: hidden .tmp-* files locally, incomplete (invisible, billed) multipart
+    uploads on S3. The job holds the output's lock (engine/lock.py), so nothing else can be writing them."""
+    if output.startswith("s3://"):
+        from engine.s3 import abort_stale_uploads
+
+        return abort_stale_uploads(output)
     if "://" in output or not os.path.isdir(output):
         return 0
     removed = 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from engine.output import join
 from engine.stats import StageStats
@@ -51,15 +52,26 @@ def main(argv=None) -> int:
     p.add_argument("--output", required=True)
     p.add_argument("--limit", type=int)
     p.add_argument("--until", choices=STAGES, default=STAGES[-1], help="last stage to run")
+    p.add_argument("--wait-lock", type=float, default=0, metavar="SECONDS",
+                   help="if another run holds this output's lock, wait up to SECONDS (default: fail, exit 75)")
     args, passthrough = p.parse_known_args(argv)
     if "://" not in args.output:
         args.output = os.path.abspath(args.output)
-    for stage in STAGES[: STAGES.index(args.until) + 1]:
-        print(f"== {stage}")
-        code = importlib.import_module(f"jobs.{stage}").main(stage_argv(stage, args, passthrough))
-        if code:
-            why = {EXIT_ALL_INPUTS_FAILED: "every input failed", EXIT_INPUT_ERRORS: "inputs failed"}.get(code, "error")
-            print(f"weft run: stopped after {stage} ({why}, exit {code})")
-            return code
+    from engine.lock import EX_TEMPFAIL, LockHeld, OutputLock
+
+    try:  # held for the whole chain, so no other run slips in between stages; each stage's main re-enters it
+        lock = OutputLock(args.output, wait_s=args.wait_lock).acquire()
+    except LockHeld as e:
+        print(f"weft run: {e}", file=sys.stderr)
+        return EX_TEMPFAIL
+    with lock:
+        for stage in STAGES[: STAGES.index(args.until) + 1]:
+            print(f"== {stage}")
+            code = importlib.import_module(f"jobs.{stage}").main(stage_argv(stage, args, passthrough))
+            if code:
+                why = {EXIT_ALL_INPUTS_FAILED: "every input failed",
+                       EXIT_INPUT_ERRORS: "inputs failed"}.get(code, "error")
+                print(f"weft run: stopped after {stage} ({why}, exit {code})")
+                return code
     print(funnel(args.output))
     return 0

@@ -73,6 +73,7 @@ def _json(client, key: str) -> dict:
 
 
 @pytest.mark.spark
+@pytest.mark.slow
 def test_extract_and_filter_on_flaky_s3_equal_a_clean_run():
     import boto3
 
