@@ -1,11 +1,12 @@
 """Benchmark WARC reading: FastWARC vs warcio on the same file, side by side in one process.
 
 The input is built from real records: every readable fixture WARC (tests/data/warc, plus ../shared/data/warc when
-present) is re-wrapped record by record with warcio's writer, then repeated until the file reaches --mb MB of
-uncompressed WARC; one per-record-gzip copy and one uncompressed copy. Each run reads every record and its whole
-payload. Two levels are timed: the bare libraries, and engine.warc.iter_records (HTTP parsing, de-chunking,
-Content-Encoding) forced to each parser. Time is CPU time of this process (per core); runs are interleaved,
-alternating order, and the median over --repeats is reported with the FastWARC/warcio ratio.
+present; the list is benchmarks.warcgen.source_files) is re-wrapped record by record with warcio's writer, then
+repeated until the file reaches --mb MB of uncompressed WARC; one per-record-gzip copy and one uncompressed copy.
+Each run reads every record and its whole payload. Two levels are timed: the bare libraries, and
+engine.warc.iter_records (HTTP parsing, de-chunking, Content-Encoding) forced to each parser. Time is CPU time of
+this process (per core); runs are interleaved, alternating order, and the median over --repeats is reported with
+the FastWARC/warcio ratio.
 
     python -m jobs.bench_warc [--mb 40] [--repeats 5]
 """
@@ -20,23 +21,8 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.warcgen import source_files as _source_files  # the fixture list, shared with the generator
 from engine.warc import iter_records
-
-REPO = Path(__file__).resolve().parents[1]
-SOURCES = [REPO / "tests" / "data" / "warc", REPO / ".." / "shared" / "data" / "warc"]
-# broken on purpose or in non-standard framing: not material for a throughput corpus
-SKIP = {"clipped.warc.gz", "example-trunc.warc", "example-wrong-chunks.warc.gz", "example-bad-non-chunked.warc.gz",
-        "example-bad.warc.gz.bad", "clueweb12-0000tw-00.warc.gz", "missing-status-text.warc",
-        "example-extra.warc", "snapshot-wayback-topic-02.warc.gz"}  # last: HTTP headers among WARC headers
-
-
-def _source_files() -> list[Path]:
-    files = []
-    for root in SOURCES:
-        if root.is_dir():
-            files += [p for p in sorted(root.rglob("*")) if p.is_file() and p.name.endswith((".warc", ".warc.gz"))
-                      and p.name not in SKIP and ".wat." not in p.name and ".wet." not in p.name]
-    return files
 
 
 def _rewrap(files: list[Path], gzip: bool) -> bytes:
@@ -46,11 +32,7 @@ def _rewrap(files: list[Path], gzip: bool) -> bytes:
 
     out = io.BytesIO()
     writer = WARCWriter(out, gzip=gzip)
-    seen = set()
-    for path in files:
-        if path.name in seen:  # the same fixture in tests/data and shared/data
-            continue
-        seen.add(path.name)
+    for path in files:  # each file name once: the same fixture is in tests/data and shared/data
         with open(path, "rb") as f, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:

@@ -29,9 +29,7 @@ class ExtractTask:
     ingest: IngestConfig
     parquet: ParquetOptions
     batch_rows: int
-    # Memory bound: a batch is also flushed once its payload bytes reach this (64 images of up to 20 MB each,
-    # or 1000 long pages, would otherwise sit in memory at once, then be copied into Arrow). See benchmarks.memory.
-    batch_bytes: int = 32 * 2**20
+    batch_bytes: int  # a batch is also flushed at this many payload bytes (memory bound; config extract.batch_bytes)
 
     def __call__(self, path: str) -> StageStats:
         import pyarrow as pa
@@ -123,9 +121,9 @@ def make_extract_task(output: str, config: dict) -> ExtractTask:
     from engine.extract import ExtractConfig
 
     cfg = config["extract"]
-    ingest = typed(IngestConfig, cfg, "extract", skip=("html", "batch_rows"))
+    ingest = typed(IngestConfig, cfg, "extract", skip=("html", "batch_rows", "batch_bytes"))
     ingest.extract = typed(ExtractConfig, cfg["html"], "extract.html")
-    return ExtractTask(output, ingest, parquet_options(config), cfg["batch_rows"])
+    return ExtractTask(output, ingest, parquet_options(config), cfg["batch_rows"], cfg["batch_bytes"])
 
 
 def main(argv=None) -> int:
