@@ -8,7 +8,7 @@ DEMO_WARCS := tests/data/warc/resiliparse/warcfile.warc.gz \
               tests/data/warc/ukwa/flashfrozen-jwat-recompressed.warc.gz \
               tests/data/warc/node-warc/books.toscrape.warc
 
-.PHONY: demo test test-fast bench bench-extract bench-filters bench-dedup bench-warc bench-memory java venv airflow-venv clean
+.PHONY: demo test test-fast fuzz bench bench-extract bench-filters bench-dedup bench-warc bench-memory bench-images java venv airflow-venv clean
 
 $(STAMP): setup.cfg setup.py pyproject.toml filters/_native.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ test: venv java airflow-venv
 test-fast: venv java
 	$(PY) -m pytest -q -m "not slow and not airflow"
 
+# long fuzz run (>= 100k cases: WARC reader, HTTP decoder, extraction); `make test` runs a short seeded one
+FUZZ_CASES ?= 100000
+FUZZ_SEED  ?= 0
+fuzz: venv
+	$(PY) -m tests.fuzz --cases $(FUZZ_CASES) --seed $(FUZZ_SEED) --jobs $(shell nproc)
+
 bench: bench-warc bench-extract bench-filters bench-dedup
 
 bench-warc: venv
@@ -50,6 +56,12 @@ bench-filters: venv java
 
 bench-dedup: venv java
 	$(PY) -m benchmarks.dedup
+
+# Images per CPU-second on one core (decode + validate + hash) next to img2dataset, which pins its own dependencies
+# and so lives in .venv-img2dataset (~10 min on 2 cores; not part of `bench`).
+bench-images: venv
+	test -x .venv-img2dataset/bin/img2dataset || ($(PYTHON) -m venv .venv-img2dataset && .venv-img2dataset/bin/pip install -q img2dataset==1.47.0)
+	NO_ALBUMENTATIONS_UPDATE=1 $(PY) -m benchmarks.images
 
 # Peak RSS of one ExtractTask on generated 100 MB / 300 MB / 1 GB WARCs (~25 min on 2 cores; not part of `bench`).
 bench-memory: venv

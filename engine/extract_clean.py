@@ -47,10 +47,12 @@ def remove_related_sections(root) -> None:
             node = following
 
 
-def clean_conditionally(container, base: str | None) -> None:
+def clean_conditionally(container, base: str | None, budget=None) -> None:
     """Inside the chosen container, drop link lists, share bars and ad boxes: short blocks that are mostly
     links or carry a negative class hint. Blocks with real prose or with images of their own are kept."""
     for node in container.css("[class], [id], time"):
+        if budget is not None:  # each node measures its deep text: quadratic on deep pages (engine.extract.Budget)
+            budget.check("clean")
         if node.mem_id == container.mem_id or node.tag == "figcaption":
             continue  # a caption is never rendered as text: it becomes its image's alt
         attrs = node.attributes
@@ -74,6 +76,8 @@ def clean_conditionally(container, base: str | None) -> None:
         if _is_hover_card(node, base):
             node.decompose()
     for node in container.css("p"):  # a paragraph that is one link: "Read more", a related headline
+        if budget is not None:
+            budget.check("clean")
         if text_length(node) < 100 and link_density(node) > 0.95 and not has_picture(node):
             node.decompose()
         elif _is_story_links_line(node, base):
@@ -85,6 +89,8 @@ def clean_conditionally(container, base: str | None) -> None:
                 label.decompose()  # its "DON'T MISS" / "Related" lead-in
     titles = _post_title_paths(container)
     for node in reversed(container.css("div, section, ul, ol, table, form, aside, header, footer")):
+        if budget is not None:
+            budget.check("clean")
         if node.mem_id == container.mem_id or node.mem_id in titles:
             continue
         text_len = text_length(node)

@@ -63,11 +63,13 @@ def _frames_article(node, hint: str) -> bool:
     return not _DISCUSSION.search(hint) and node.css_first("article") is not None
 
 
-def _score_candidates(root) -> dict[int, list]:
+def _score_candidates(root, budget: Budget | None = None) -> dict[int, list]:
     """Readability scoring: each paragraph-like node with >= 25 chars of own text gives 1 + commas + length
     points to its parent (full), grandparent (1/2) and great-grandparent (1/3)."""
     scores: dict[int, list] = {}  # mem_id -> [score, node]
     for node in root.css(_PARAGRAPHS):
+        if budget is not None:  # nested paragraph-like nodes each take their deep text: quadratic on deep pages
+            budget.check("score")
         tag = node.tag
         if tag in ("div", "section", "article", "main", "font", "span") or (
                 tag == "td" and node.css_first("p, div, table") is not None):
@@ -93,8 +95,8 @@ def _score_candidates(root) -> dict[int, list]:
     return scores
 
 
-def _top_candidate(root, base: str | None):
-    scores = _score_candidates(root)
+def _top_candidate(root, base: str | None, budget: Budget | None = None):
+    scores = _score_candidates(root, budget)
     if not scores:
         return None, 0.0
     ranked = sorted(scores.values(), key=lambda s: -s[0])[:5]
@@ -230,7 +232,7 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None):
     if strip_unlikely:
         _remove_unlikely(body)
     budget.check("clean")
-    top, top_score = _top_candidate(body, base)
+    top, top_score = _top_candidate(body, base, budget)
     budget.check("score")
     if top is None:
         return [body]
@@ -238,7 +240,7 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None):
     if parent is None or top.tag == "body":
         parts = [top]
     else:
-        scores = _score_candidates(parent)
+        scores = _score_candidates(parent, budget)
         parts, after_top, before = [], False, None
         for c in parent.iter(include_text=False):
             if c.mem_id == top.mem_id:
@@ -252,7 +254,7 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None):
             if c.tag != "-comment":
                 before = c
     for part in parts:
-        clean_conditionally(part, base)
+        clean_conditionally(part, base, budget)
     return parts
 
 

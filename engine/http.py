@@ -88,6 +88,8 @@ def dechunk(body: bytes) -> tuple[bytes, bool]:
         size_field = body[pos:eol].split(b";", 1)[0].strip()
         try:
             size = int(size_field, 16)
+            if size < 0:  # int() takes a sign; a negative size would move backwards and loop for ever
+                raise ValueError(size_field)
         except ValueError:
             if not out:  # not chunked at all (servers lie in headers): keep the body as is
                 return body, True

@@ -75,7 +75,10 @@ def warc_to_documents(
         stats.seen(nbytes=rec.length or 0)
         doc = _handle_record(rec, warc_filename, state, stats, config, on_image)
         if doc is not None:
-            state.pending[rec.record_id or doc.id] = doc
+            key = rec.record_id or doc.id
+            if key in state.pending:  # a repeated WARC-Record-ID (bad writers, copied records) must not drop a kept doc
+                yield state.pending.pop(key)
+            state.pending[key] = doc
             while len(state.pending) > _PENDING_WINDOW:
                 yield state.pending.popitem(last=False)[1]
     while state.pending:
