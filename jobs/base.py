@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 
 import pyarrow as pa
 
-from engine.config import load_config, write_effective_config
+from engine.config import ConfigError, load_config, write_effective_config
 from engine.output import AtomicParquetWriter, ParquetOptions, join, resolve, write_bytes_atomic
 from engine.stats import StageStats
 
@@ -59,7 +59,11 @@ class Job:
 
     def main(self, argv: list[str] | None = None) -> int:
         args = self.parser().parse_args(argv)
-        config = load_config(args.config, args.set)
+        try:
+            config = load_config(args.config, args.set)
+        except ConfigError as e:  # a typo in a key: say which, before any work (argparse's exit code for usage)
+            print(f"weft {self.name}: {e}", file=sys.stderr)
+            return 2
         from engine.lock import EX_TEMPFAIL, LockHeld, OutputLock
         from jobs.spark import get_spark
 

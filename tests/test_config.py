@@ -150,3 +150,11 @@ def test_every_yaml_file_is_valid_and_documented():
         text = (ROOT / "config" / name).read_text()
         assert isinstance(yaml.safe_load(text), dict)
         assert text.lstrip().startswith("#"), f"{name} starts with a comment saying what it holds"
+
+
+def test_a_stage_given_an_unknown_key_exits_2_before_any_work(tmp_path, capsys):
+    from jobs import extract
+
+    code = extract.main(["--input", "x.warc", "--output", str(tmp_path / "out"), "--set", "extract.parsr=warcio"])
+    assert code == 2 and "extract.parsr" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # no lock, no stats, no Spark
