@@ -177,3 +177,23 @@ def warc_images_schema() -> pa.Schema:
         [pa.field(f.name, f.type, metadata={"doc": f.doc}) for f in WARC_IMAGE_FIELDS],
         metadata={"weft.schema_version": SCHEMA_VERSION, "weft.table": "warc_images"},
     )
+
+
+# The content-addressed image store (written by the image stage, read by views, exports and the loader): one row
+# per distinct image, however many documents use it; documents point at it with metadata[i].sha256.
+IMAGE_STORE_FIELDS: tuple[Field, ...] = (
+    Field("sha256", pa.string(), "sha256 of the bytes, hex (the key)"),
+    Field("content", pa.binary(), "the encoded image bytes as fetched"),
+    Field("bytes", pa.int64(), "length of content"),
+    Field("width", pa.int32(), "pixels, as displayed (EXIF orientation applied)"),
+    Field("height", pa.int32(), "pixels, as displayed"),
+    Field("format", pa.string(), "jpeg, png, webp or gif"),
+    Field("url", pa.string(), "the first URL it was found at"),
+)
+
+
+def image_store_schema() -> pa.Schema:
+    return pa.schema(
+        [pa.field(f.name, f.type, metadata={"doc": f.doc}) for f in IMAGE_STORE_FIELDS],
+        metadata={"weft.schema_version": SCHEMA_VERSION, "weft.table": "image_store"},
+    )
