@@ -58,7 +58,7 @@ bench-dedup: venv java
 	$(PY) -m benchmarks.dedup
 
 # Images per CPU-second on one core (decode + validate + hash) next to img2dataset, which pins its own dependencies
-# and so lives in .venv-img2dataset (~10 min on 2 cores; not part of `bench`).
+# and so lives in .venv-img2dataset (~4 min on 2 cores; not part of `bench`).
 bench-images: venv
 	test -x .venv-img2dataset/bin/img2dataset || ($(PYTHON) -m venv .venv-img2dataset && .venv-img2dataset/bin/pip install -q img2dataset==1.47.0)
 	NO_ALBUMENTATIONS_UPDATE=1 $(PY) -m benchmarks.images
