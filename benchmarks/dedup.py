@@ -1,6 +1,6 @@
 """Benchmark and evaluation of near-duplicate dedup.
 
-Speed: URL + exact + MinHash LSH + verification + connected components (jobs.dedup.find_duplicates, Spark
+Speed: URL + exact + MinHash LSH + verification + connected components (jobs.dedup.duplicates.find_duplicates, Spark
 overhead included) on a generated corpus of real text (benchmarks/dedup_corpus.py), side by side with datasketch
 (bulk MinHash + in-memory MinHashLSH + signature verification, single process) on the first --peer-docs documents
 of the same corpus in the same process. Each of --repeats rounds runs every --verify mode, then datasketch

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.minhash import MinHashParams, exact_jaccard, shingle_sets
+from engine.dedup.minhash import MinHashParams, exact_jaccard, shingle_sets
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"

@@ -43,7 +43,7 @@ from html import escape as html_escape, unescape as html_unescape
 from pathlib import Path
 from typing import Callable
 
-from engine.extract_urls import normalise, page_base, parse_srcset, resolve
+from engine.html.urls import normalise, page_base, parse_srcset, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data" / "extraction"
@@ -305,7 +305,7 @@ def run_weft(pages: list[dict]) -> dict[str, tuple[str, list[str]]]:
 
 
 def weft_one(html: bytes, url: str | None) -> tuple[str, list[str]]:
-    from engine.extract import ExtractionRejected, extract
+    from engine.html import ExtractionRejected, extract
     try:
         r = extract(html, url)
     except ExtractionRejected:

@@ -61,8 +61,9 @@ class Capture:
 
 def load_pool(files: list[Path] | None = None) -> list[Capture]:
     """Every distinct 2xx HTML and image response of the fixtures, decoded, in a stable order."""
-    from engine.http import sniff_kind
-    from engine.warc import WarcOpenError, iter_records
+    from engine.warc.http import sniff_kind
+    from engine.warc.errors import WarcOpenError
+    from engine.warc.records import iter_records
 
     pool, seen = [], set()
     for path in files if files is not None else source_files():

@@ -4,7 +4,7 @@ config/defaults.yaml holds the extract, input, output and spark sections; config
 and config/images.yaml hold the `filter`, `dedup` and `images` sections. A run deep-merges the user's YAML (`--config`) and `--set key.path=value`
 overrides over them; a key that the defaults do not have is an error naming its path (a typo never passes
 silently), except below a mapping whose default is empty (`spark.conf`, free-form). Each stage writes the
-effective config next to its output (OUT/_config/<stage>.yaml).
+effective config next to its output (OUT/_config/<stage>.yaml, engine.io.output.write_effective_config).
 
 Typed sections are dataclasses whose defaults come from the YAML (`@defaults_from("extract.html")`), so library
 callers (`ExtractConfig()`) and jobs (`ExtractConfig(**config["extract"]["html"])`) agree, and the numbers are
@@ -23,7 +23,7 @@ import yaml
 
 # WEFT_CONFIG_DIR lets spark-submit (code shipped as a zip, where no directory sits beside it) point at the files.
 CONFIG_DIR = Path(os.environ.get("WEFT_CONFIG_DIR") or Path(__file__).resolve().parents[1] / "config")
-SECTION_FILES = {"filter": "filters.yaml", "dedup": "dedup.yaml", "images": "images.yaml"}
+SECTION_FILES = {"filter": "filters.yaml", "dedup": "dedup.yaml", "images": "images.yaml", "degrade": "degrade.yaml"}
 
 
 class ConfigError(ValueError):
@@ -138,17 +138,3 @@ def typed(cls, section: dict, path: str, skip: tuple[str, ...] = ()):
     if unknown:
         raise ConfigError(f"{path}: unknown keys {sorted(unknown)}")
     return cls(**{k: v for k, v in section.items() if k in names})
-
-
-def write_effective_config(output: str, stage: str, config: dict) -> None:
-    """OUT/_config/<stage>.yaml: the merged config this stage ran with, and the weft version."""
-    from engine.output import join, write_bytes_atomic
-
-    try:
-        from importlib.metadata import version
-
-        weft_version = version("weft")
-    except Exception:  # running from a source tree that is not installed (spark-submit with a zip)
-        weft_version = "unknown"
-    text = yaml.safe_dump({"weft_version": weft_version, **config}, sort_keys=False, allow_unicode=True)
-    write_bytes_atomic(join(output, "_config", f"{stage}.yaml"), text.encode())

@@ -177,7 +177,7 @@ class _FileLock(_Lock):
 
 class _S3Lease(_Lock):
     def __init__(self, output: str, ttl_s: float):
-        from engine import s3
+        from engine.io import s3
 
         self.bucket, prefix = s3.split(output.rstrip("/") + "/" + LEASE_NAME)
         self.key, self.ttl_s = prefix, ttl_s

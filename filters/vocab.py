@@ -28,7 +28,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from engine.minhash import mix64
+from engine.dedup.minhash import mix64
 
 _LIMIT = 300_000  # distinct chunks per vocabulary before it starts over
 

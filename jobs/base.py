@@ -21,8 +21,9 @@ from typing import Callable, Iterator
 
 import pyarrow as pa
 
-from engine.config import ConfigError, load_config, write_effective_config
-from engine.output import AtomicParquetWriter, ParquetOptions, join, resolve, write_bytes_atomic
+from engine.config import ConfigError, load_config, typed
+from engine.io.fs import join, resolve
+from engine.io.output import AtomicParquetWriter, ParquetOptions, write_bytes_atomic, write_effective_config
 from engine.stats import StageStats
 
 # Exit codes of every stage (and of `weft run`), for schedulers: 0 done (failed inputs, if any, are listed in
@@ -209,13 +210,7 @@ def fail_file(stats: StageStats, exc: BaseException) -> None:
 
 
 def parquet_options(config: dict) -> ParquetOptions:
-    out = config.get("output", {})
-    defaults = ParquetOptions()
-    return ParquetOptions(
-        compression=out.get("compression", defaults.compression),
-        compression_level=out.get("compression_level", defaults.compression_level),
-        row_group_rows=out.get("row_group_rows", defaults.row_group_rows),
-    )
+    return typed(ParquetOptions, config["output"], "output")
 
 
 def progress_key(path: str) -> str:
@@ -247,7 +242,7 @@ def sweep_temporaries(output: str) -> int:
     """Remove what killed runs left behind: hidden .tmp-* files locally, incomplete (invisible, billed) multipart
     uploads on S3. The job holds the output's lock (engine/lock.py), so nothing else can be writing them."""
     if output.startswith("s3://"):
-        from engine.s3 import abort_stale_uploads
+        from engine.io.s3 import abort_stale_uploads
 
         return abort_stale_uploads(output)
     if "://" in output or not os.path.isdir(output):

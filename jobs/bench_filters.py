@@ -101,8 +101,9 @@ def _cc_arc_pages(path: Path) -> Iterator[tuple[str, bytes, str | None]]:
 
 
 def _warc_pages(path: Path) -> Iterator[tuple[str, bytes, str | None]]:
-    from engine.http import sniff_kind
-    from engine.warc import WarcOpenError, iter_records
+    from engine.warc.http import sniff_kind
+    from engine.warc.errors import WarcOpenError
+    from engine.warc.records import iter_records
 
     try:
         for rec in iter_records(str(path), record_types={"response"}):
@@ -117,7 +118,7 @@ def html_documents() -> list[dict]:
     plus the early Common Crawl ARC dialect), without repeated texts (the same WARC ships gzip and lz4)."""
     import trafilatura
 
-    from engine.http import decode_html
+    from engine.html.decode import decode_html
 
     docs, seen = [], set()
     for path in sorted((SHARED / "warc").glob("*/*")):
@@ -152,7 +153,7 @@ def text_documents() -> list[dict]:
 def extraction_benchmark_texts() -> list[str]:
     """weft's main text of the scrapinghub and Readability benchmark pages (not among the measured documents):
     a larger warm-up for the token vocabulary, closer to a worker that has seen many pages."""
-    from engine.extract import extract
+    from engine.html import extract
 
     root = SHARED / "extraction"
     pages = sorted((root / "scrapinghub-aeb" / "html").glob("*.html.gz"))

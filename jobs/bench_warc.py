@@ -4,7 +4,7 @@ The input is built from real records: every readable fixture WARC (tests/data/wa
 present; the list is benchmarks.warcgen.source_files) is re-wrapped record by record with warcio's writer, then
 repeated until the file reaches --mb MB of uncompressed WARC; one per-record-gzip copy and one uncompressed copy.
 Each run reads every record and its whole payload. Two levels are timed: the bare libraries, and
-engine.warc.iter_records (HTTP parsing, de-chunking, Content-Encoding) forced to each parser. Time is CPU time of
+engine.warc.records.iter_records (HTTP parsing, de-chunking, Content-Encoding) forced to each parser. Time is CPU time of
 this process (per core); runs are interleaved, alternating order, and the median over --repeats is reported with
 the FastWARC/warcio ratio.
 
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.warcgen import source_files as _source_files  # the fixture list, shared with the generator
-from engine.warc import iter_records
+from engine.warc.records import iter_records
 
 
 def _rewrap(files: list[Path], gzip: bool) -> bytes:
@@ -104,7 +104,7 @@ def charset_samples() -> list[tuple[bytes, str]]:
     stripped, so that only detection can find the charset: (bytes, codec)."""
     import re
 
-    from engine.http import decode_html
+    from engine.html.decode import decode_html
 
     samples = []
     for path in _source_files():
@@ -129,7 +129,7 @@ def bench_charsets(repeats: int) -> None:
     from charset_normalizer import from_bytes
     from resiliparse.parse.encoding import detect_encoding
 
-    from engine.http import python_codec
+    from engine.html.decode import python_codec
 
     def normalizer(raw: bytes) -> str | None:
         best = from_bytes(raw).best()

@@ -6,14 +6,16 @@ import importlib
 import sys
 
 COMMANDS = {
-    "run": ("jobs.run", "run the whole pipeline (extract -> filter -> dedup) on Spark"),
+    "run": ("jobs.run", "run the whole pipeline (extract -> filter -> dedup -> images) on Spark"),
     "extract": ("jobs.extract", "WARCs -> interleaved documents (Parquet), one task per WARC"),
     "filter": ("jobs.filter", "language / quality / safety filters -> kept + rejected Parquet"),
     "dedup": ("jobs.dedup", "URL, exact, MinHash near-duplicate, paragraph and image-URL dedup"),
+    "images": ("jobs.images", "fetch, validate, hash and store images; write the corpus to OUT/docs"),
     "extract-html": ("jobs.extract_html", "HTML files -> JSON lines of interleaved texts/images"),
     "score": ("jobs.score", "JSON lines of text -> every filter score and the keep/drop decision"),
     "validate": ("jobs.validate", "check Parquet files against the document schema"),
     "show": ("jobs.show", "print documents from Parquet output in interleaved form"),
+    "degrade": ("jobs.degrade", "documents -> text view, image-text pairs, WebDataset and MMC4 exports"),
 }
 
 

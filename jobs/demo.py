@@ -18,16 +18,18 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if os.path.isdir(args.output) and not args.keep:
         shutil.rmtree(args.output)
-    code = run.main(["--input", *args.input, "--output", args.output, "--master", args.master])
+    # images from the WARCs only: the demo touches no network (drop the --set to download the others)
+    code = run.main(["--input", *args.input, "--output", args.output, "--master", args.master,
+                     "--set", "images.job.download=false"])
     if code:
         return code
-    tables = [t for t in ("extract", "filter/kept", "filter/rejected", "dedup/kept")
+    tables = [t for t in ("extract", "filter/kept", "filter/rejected", "dedup/kept", "docs")
               if os.path.isdir(os.path.join(args.output, t))]
     files, rows, errors = validate.validate_paths([os.path.join(args.output, t) for t in tables])
     print(f"\nschema: validated {files} files ({rows} rows) in {', '.join(tables)}: {len(errors)} invalid")
     for e in errors:
         print("  INVALID", e)
-    final = next(t for t in ("dedup/kept", "filter/kept", "extract") if t in tables)
+    final = next(t for t in ("docs", "dedup/kept", "filter/kept", "extract") if t in tables)
     docs = show.find_documents([os.path.join(args.output, final)], with_images=True)
     if docs:
         print(f"\nsample document from {final}:\n" + show.render(docs[0])[:4000])

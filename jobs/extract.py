@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass
 
 from engine.document import to_batch
-from engine.ingest import ImageRecord, IngestConfig, warc_to_documents
-from engine.output import ParquetOptions
+from engine.warc.ingest import ImageRecord, IngestConfig, warc_to_documents
+from engine.io.output import ParquetOptions
 from engine.stats import StageStats
 from jobs.base import FileJob, FileOutputs, fail_file, output_name, parquet_options, run_job
 from schemas.omnicorpus import arrow_schema, warc_images_schema
@@ -34,7 +34,7 @@ class ExtractTask:
     def __call__(self, path: str) -> StageStats:
         import pyarrow as pa
 
-        from engine.warc import WarcOpenError
+        from engine.warc.errors import WarcOpenError
 
         stats = StageStats("extract")
         outputs = FileOutputs(self.output, output_name(path), self.parquet)
@@ -97,7 +97,7 @@ class ExtractJob(FileJob):
         parser.add_argument("--seed", type=int, help="sampling seed (default: input.seed)")
 
     def inputs(self, args, config):
-        from engine.inputs import resolve_inputs
+        from engine.io.inputs import resolve_inputs
 
         cfg = config["input"]
         listed = resolve_inputs(
@@ -118,7 +118,7 @@ class ExtractJob(FileJob):
 
 def make_extract_task(output: str, config: dict) -> ExtractTask:
     from engine.config import typed
-    from engine.extract import ExtractConfig
+    from engine.html import ExtractConfig
 
     cfg = config["extract"]
     ingest = typed(IngestConfig, cfg, "extract", skip=("html", "batch_rows", "batch_bytes"))

@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
-from engine.extract import ExtractConfig, ExtractionRejected, extract
+from engine.html import ExtractConfig, ExtractionRejected, extract
 
 SUFFIXES = (".html", ".html.gz", ".htm", ".htm.gz")
 

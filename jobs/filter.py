@@ -15,7 +15,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from engine.output import ParquetOptions, resolve
+from engine.io.fs import resolve
+from engine.io.output import ParquetOptions
 from engine.stats import StageStats
 from jobs.base import FileJob, FileOutputs, fail_file, output_name, parquet_options, run_job
 

@@ -7,7 +7,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.document import from_batch
-from engine.output import resolve
+from engine.io.fs import resolve
 from jobs.validate import list_parquet
 
 

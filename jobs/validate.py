@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.output import resolve
+from engine.io.fs import resolve
 from schemas.validate import SchemaError, validate_file
 
 

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from jobs.components import connected_components
+from jobs.dedup.components import connected_components
 
 pytestmark = pytest.mark.spark
 

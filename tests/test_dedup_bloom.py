@@ -1,6 +1,6 @@
 import numpy as np
 
-from engine.dedup_bloom import RepeatBloom
+from engine.dedup.bloom import RepeatBloom
 
 
 def test_repeat_bloom_has_no_false_negatives_across_partitions():

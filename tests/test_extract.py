@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.extract import ExtractConfig, Extracted, ExtractionRejected, extract
+from engine.html import ExtractConfig, Extracted, ExtractionRejected, extract
 from benchmarks.extract import expected_images, html_text, prf, shingle_tp_fp_fn
-from engine.extract_urls import normalise
+from engine.html.urls import normalise
 
 DATA = Path(__file__).parent / "data" / "extraction"
 FAKEHOST = "http://fakehost/test/page.html"
@@ -182,7 +182,7 @@ def _readability_page(name: str) -> tuple[Extracted, list[set[str]], str]:
 def _imgs_under(html: str, selector: str) -> set[str]:
     """Every URL carried by the <img> elements under `selector` in the source page."""
     from selectolax.lexbor import LexborHTMLParser
-    from engine.extract_urls import parse_srcset, resolve
+    from engine.html.urls import parse_srcset, resolve
     urls = set()
     for img in LexborHTMLParser(html).css(f"{selector} img"):
         for name, value in img.attributes.items():

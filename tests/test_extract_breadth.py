@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from engine.extract import decode_html, extract
+from engine.html import extract
+from engine.html.decode import decode_html
 
 DATA = Path(__file__).parent / "data" / "extraction" / "breadth"
 LABELS = json.loads((DATA / "labels.json").read_text(encoding="utf-8"))
@@ -22,7 +23,7 @@ def _norm(text: str) -> str:
 def test_breadth_page_keeps_content_and_drops_chrome(name):
     label = LABELS[name]
     html = gzip.decompress((DATA / f"{name}.html.gz").read_bytes())
-    page_text = _norm(LexborHTMLParser(decode_html(html)).root.text(separator=""))
+    page_text = _norm(LexborHTMLParser(decode_html(html)[0]).root.text(separator=""))
     r = extract(html, label["url"])
     texts = [t for t in r.texts if t]
     body = _norm("\n".join(texts))

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from engine.ingest import IngestConfig, warc_to_documents
+from engine.warc.ingest import IngestConfig, warc_to_documents
 from engine.stats import StageStats
 from jobs.validate import list_parquet, validate_paths
 from tests.conftest import DATA, ROOT
@@ -30,7 +30,7 @@ DEMO = [WARC_DIR / "resiliparse/warcfile.warc.gz", WARC_DIR / "ukwa/flashfrozen-
 
 
 def _ingest(path: Path) -> tuple[list, StageStats, list]:
-    from engine.warc import WarcOpenError
+    from engine.warc.errors import WarcOpenError
 
     stats, images = StageStats("extract"), []
     try:

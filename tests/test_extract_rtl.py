@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.extract import extract
+from engine.html import extract
 from benchmarks.extract import Arabizer, arabic_vocabulary, html_text, is_latin, prf, shingle_tp_fp_fn
 
 DATA = Path(__file__).parent / "data" / "extraction"

@@ -1,6 +1,6 @@
 """Image URL choice and resolution: <base>, relative paths, srcset, lazy-load attributes, <picture>."""
-from engine.extract import extract
-from engine.extract_urls import best_srcset, choose_img_src, links_to_story, page_base, resolve
+from engine.html import extract
+from engine.html.urls import best_srcset, choose_img_src, links_to_story, page_base, resolve
 
 
 def test_relative_and_base_resolution():

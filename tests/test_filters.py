@@ -424,7 +424,7 @@ def test_score_cli(tmp_path, capsys):
 def test_paragraph_candidates_include_every_paragraph_a_rule_removes():
     # The bulk pre-check may only skip paragraphs that no rule would remove: run every rule on every paragraph
     # of real extracted pages and adversarial lines, and check each removed one was a candidate.
-    from engine.extract import extract
+    from engine.html import extract
     from filters import omnicorpus
 
     pages = sorted((DATA.parent / "extraction").rglob("*.html*"))

@@ -13,9 +13,10 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
-from engine.extract import ExtractionRejected, extract, nesting_depth  # noqa: E402
-from engine.http import dechunk  # noqa: E402
-from engine.ingest import warc_to_documents  # noqa: E402
+from engine.html import ExtractionRejected, extract  # noqa: E402
+from engine.html.depth import nesting_depth  # noqa: E402
+from engine.warc.http import dechunk  # noqa: E402
+from engine.warc.ingest import warc_to_documents  # noqa: E402
 from engine.stats import StageStats  # noqa: E402
 from tests.fuzz import campaign, seeds  # noqa: E402
 from tests.fuzz.targets import TARGETS  # noqa: E402
@@ -117,7 +118,7 @@ def test_repeated_record_id_keeps_both_documents(tmp_path):
 def test_deep_text_heavy_page_stays_within_the_time_budget():
     # found: a UTF-16 page read as UTF-8 then stripped of NULs, repeated to 2 MB: 400 nested blocks each
     # measured their deep text while scoring and cleaning (quadratic, 47 s); those loops now check the budget
-    from engine.extract import ExtractConfig
+    from engine.html import ExtractConfig
 
     html = "<html><body>" + ("<div class='c'><blockquote>" + "many words, " * 250) * 400 + "</body></html>"
     start = time.perf_counter()
@@ -126,3 +127,57 @@ def test_deep_text_heavy_page_stays_within_the_time_budget():
     except ExtractionRejected as e:
         assert e.reason == "timeout"
     assert time.perf_counter() - start < 4
+
+
+def test_a_page_repeated_after_its_end_does_not_hide_nesting():
+    # found (html:0:11823): `<blockquote>t </p>` x 1000 as a whole page, repeated 109 times. The parser opens
+    # <html>/<body> once and `</body></html>` closes nothing, so the blockquotes nest 109k deep; the depth scan
+    # popped to <body> at each `</body>` and saw 1k, and lexbor took over 40 s on the parse
+    page = ("<html><body>" + "<blockquote>t </p>" * 1000 + "</body></html>") * 109
+    start = time.perf_counter()
+    with pytest.raises(ExtractionRejected) as e:
+        extract(page)
+    assert e.value.reason == "too_deep" and time.perf_counter() - start < 2
+    assert nesting_depth(page, 200_000) > 100_000
+    # one document per page, and several concatenated shallow ones, still count as shallow
+    assert nesting_depth("<html><head><title>t</title></head><body><div>x</div></body></html>", 10) == 3
+    assert nesting_depth("<html><body><div>x</div></body></html>" * 6000, 5000) == 3
+
+
+def _bounded(html: str, timeout_s: float = 1.0) -> float:
+    from engine.html import ExtractConfig
+
+    start = time.perf_counter()
+    try:
+        extract(html, config=ExtractConfig(timeout_s=timeout_s))
+    except ExtractionRejected as e:
+        assert e.reason == "timeout"
+    took = time.perf_counter() - start
+    assert took <= 2 * timeout_s, f"{took:.2f}s for a {timeout_s:g}s budget"
+    return took
+
+
+def test_many_paragraphs_stay_within_twice_the_budget():
+    # found by hand: a 7 MB page of 160k paragraphs ran 8.6 s of a 5 s budget: rendering, the teaser check and
+    # the pre-parse depth scan had no budget check
+    _bounded("<html><body><article>" + "<p>the quick brown fox jumps over, a lazy dog.</p>" * 160_000
+             + "</article></body></html>")
+
+
+def test_a_large_japanese_page_stays_within_twice_the_budget():
+    # found by hand: a 9.5 MB Japanese page ran 7.2 s: the top candidates' link density measured the whole
+    # page's text between two checks, ~1.2 s each (weighted_len summed one Python step per kana/Han character)
+    kana = "日本語の文章はここに続きます。これはテストの段落です、そして長い文になります。"
+    _bounded("<html><body><div id='main'>" + f"<div class='entry'><p>{kana * 6}</p><span>{kana}</span></div>"
+             * 9_000 + "</div></body></html>")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [11823, 1540, 12280])
+def test_fuzz_findings_stay_within_twice_the_budget(case):
+    # found by `make fuzz` (seed 0): 11823 ran over 40 s (see above), 1540 and 12280 10-12 s (100k-node pages
+    # whose rendering had no budget check); replayed as the campaign runs them, with the default 5 s budget
+    from engine.html import ExtractConfig
+
+    outcome, took, finding = campaign.run_case(0, "html", case)
+    assert finding is None and took <= 2 * ExtractConfig().timeout_s, (outcome, took)

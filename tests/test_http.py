@@ -1,4 +1,5 @@
-"""engine.http: content-encoding, sniffing and charset decoding on real pages from the fixture WARCs."""
+"""engine.warc.http (content-encoding, sniffing) and the charset decoding it feeds (engine.html.decode) on real
+pages from the fixture WARCs."""
 from __future__ import annotations
 
 import gzip
@@ -9,9 +10,9 @@ from pathlib import Path
 import brotli
 import pytest
 
-from engine.http import (ContentEncodingError, decode_content_encoding, decode_html, dechunk, parse_http_head,
-                         python_codec, sniff_kind)
-from engine.warc import iter_records
+from engine.html.decode import decode_html, python_codec
+from engine.warc.http import ContentEncodingError, decode_content_encoding, dechunk, parse_http_head, sniff_kind
+from engine.warc.records import iter_records
 
 DATA = Path(__file__).resolve().parent / "data" / "warc"
 

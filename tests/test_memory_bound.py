@@ -16,7 +16,7 @@ import pytest
 
 from benchmarks.memory import TARGET_MB, measure
 from benchmarks.warcgen import generate, load_pool
-from engine.ingest import warc_to_documents
+from engine.warc.ingest import warc_to_documents
 from engine.stats import StageStats
 
 pytestmark = [pytest.mark.slow,
@@ -38,7 +38,7 @@ def warcs(tmp_path_factory):
 
 
 def test_generated_warc_is_cc_like(warcs):
-    from engine.warc import iter_records
+    from engine.warc.records import iter_records
 
     kinds, ids, urls = {}, set(), set()
     for rec in iter_records(str(warcs["base"])):
@@ -114,8 +114,8 @@ def test_extract_task_flushes_batches_by_bytes(warcs, tmp_path):
     """Batches are bounded in bytes too, not only in rows: 64 images of 20 MB must not sit in memory at once."""
     import pyarrow.parquet as pq
 
-    from engine.ingest import IngestConfig
-    from engine.output import ParquetOptions
+    from engine.warc.ingest import IngestConfig
+    from engine.io.output import ParquetOptions
     from jobs.extract import ExtractTask
 
     task = ExtractTask(str(tmp_path), IngestConfig(), ParquetOptions(), batch_rows=1000, batch_bytes=60_000)

@@ -8,8 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from engine import minhash
-from engine.minhash import MinHashParams
+from engine.dedup import minhash
+from engine.dedup.minhash import MinHashParams
 
 DATA = Path(__file__).resolve().parent / "data" / "dedup"
 PARAMS = MinHashParams()

@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine import s3
-from engine.output import AtomicParquetWriter, ParquetOptions, write_bytes_atomic
+from engine.io import s3
+from engine.io.output import AtomicParquetWriter, ParquetOptions, write_bytes_atomic
 from tests.conftest import ROOT
 from tests.s3server import DUMMY_AWS_ENV, moto_s3
 
@@ -110,7 +110,7 @@ def test_failed_extract_task_leaves_nothing_on_s3(bucket, prefix, monkeypatch):
 _KILLED_WRITER = """
 import os, signal, sys
 from tests.test_s3_atomic import BIG, SCHEMA, _table
-from engine.output import AtomicParquetWriter
+from engine.io.output import AtomicParquetWriter
 w = AtomicParquetWriter(sys.argv[1], SCHEMA, BIG, validate=False)
 w.write(_table(0))
 w.write(_table(6))

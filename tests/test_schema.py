@@ -5,7 +5,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from engine.document import Document, from_batch, to_batch
-from engine.output import AtomicParquetWriter
+from engine.io.output import AtomicParquetWriter
 from schemas import SCHEMA_VERSION, SchemaError, arrow_schema, validate_table
 from schemas.validate import table_errors
 

@@ -1,4 +1,4 @@
-"""engine.sources against real servers on 127.0.0.1: moto_server (S3 API) and a stdlib http.server."""
+"""engine.io (sources, inputs, fs, output) against real servers on 127.0.0.1: moto_server (S3) and http.server."""
 from __future__ import annotations
 
 import gzip
@@ -10,15 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from engine.inputs import expand_inputs
-from engine.output import resolve, write_bytes_atomic
-from engine.sources import SourceError, open_source
-from engine.warc import iter_records
+from engine.io.fs import resolve
+from engine.io.inputs import resolve_inputs
+from engine.io.output import write_bytes_atomic
+from engine.io.sources import open_source
+from engine.warc.errors import SourceError
+from engine.warc.records import iter_records
 from tests.s3server import DUMMY_AWS_ENV, moto_s3
 
 DATA = Path(__file__).resolve().parent / "data" / "warc"
 WARC = DATA / "resiliparse" / "warcfile.warc.gz"
 BUCKET = "weft-test"
+
+
+def _paths(items, **kwargs) -> list[str]:
+    """The input files the extract job would process (engine.io.inputs.resolve_inputs, as jobs/extract.py calls it)."""
+    return resolve_inputs(items, **kwargs).paths
 
 
 def _summary(records) -> list[tuple]:
@@ -31,22 +38,22 @@ LOCAL = _summary(iter_records(str(WARC)))
 # ---------------------------------------------------------------- local
 
 def test_expand_local_dirs_globs_manifests(tmp_path):
-    every = expand_inputs([str(DATA)])
+    every = _paths([str(DATA)])
     assert str(WARC) in every and every == sorted(set(every))
     assert all(re.search(r"\.(warc|arc)(\.gz)?$", p) for p in every)
-    assert expand_inputs([str(DATA / "ukwa" / "*.warc.gz")]) == sorted(str(p) for p in (DATA / "ukwa").glob("*.warc.gz"))
+    assert _paths([str(DATA / "ukwa" / "*.warc.gz")]) == sorted(str(p) for p in (DATA / "ukwa").glob("*.warc.gz"))
     manifest = tmp_path / "warc.paths.gz"
     manifest.write_bytes(gzip.compress(b"crawl-data/a.warc.gz\n\ncrawl-data/b.warc.gz\n"))
-    assert expand_inputs([str(manifest)], manifest_base="/data/") == ["/data/crawl-data/a.warc.gz",
+    assert _paths([str(manifest)], manifest_base="/data/") == ["/data/crawl-data/a.warc.gz",
                                                                      "/data/crawl-data/b.warc.gz"]
-    assert expand_inputs([str(manifest)]) == ["s3://commoncrawl/crawl-data/a.warc.gz",
+    assert _paths([str(manifest)]) == ["s3://commoncrawl/crawl-data/a.warc.gz",
                                               "s3://commoncrawl/crawl-data/b.warc.gz"]
     # sample is deterministic per seed, applied before limit; limit keeps the sorted head
-    half = expand_inputs([str(DATA)], sample=0.5, seed=1)
-    assert half == expand_inputs([str(DATA)], sample=0.5, seed=1) and set(half) < set(every)
-    assert half != expand_inputs([str(DATA)], sample=0.5, seed=2)
-    assert expand_inputs([str(DATA)], sample=0.5, seed=1, limit=3) == half[:3]
-    assert expand_inputs([str(DATA), f"file://{WARC}"]).count(str(WARC)) == 1  # de-duplicated
+    half = _paths([str(DATA)], sample=0.5, seed=1)
+    assert half == _paths([str(DATA)], sample=0.5, seed=1) and set(half) < set(every)
+    assert half != _paths([str(DATA)], sample=0.5, seed=2)
+    assert _paths([str(DATA)], sample=0.5, seed=1, limit=3) == half[:3]
+    assert _paths([str(DATA), f"file://{WARC}"]).count(str(WARC)) == 1  # de-duplicated
 
 
 def test_local_open_errors(tmp_path):
@@ -91,11 +98,11 @@ def test_s3_stream_equals_local_read(s3):
 
 def test_s3_expand_prefix_and_manifest(s3):
     prefix = f"s3://{BUCKET}/crawl-data/CC-MAIN-2020-34/segments/"
-    assert expand_inputs([prefix]) == [f"s3://{BUCKET}/crawl-data/CC-MAIN-2020-34/segments/1/warc/{n}.warc.gz"
+    assert _paths([prefix]) == [f"s3://{BUCKET}/crawl-data/CC-MAIN-2020-34/segments/1/warc/{n}.warc.gz"
                                        for n in ("a", "b")]
-    assert expand_inputs([f"s3://{BUCKET}/crawl-data/*/segments/1/warc/b*"]) == [
+    assert _paths([f"s3://{BUCKET}/crawl-data/*/segments/1/warc/b*"]) == [
         f"s3://{BUCKET}/crawl-data/CC-MAIN-2020-34/segments/1/warc/b.warc.gz"]
-    listed = expand_inputs([f"s3://{BUCKET}/crawl-data/CC-MAIN-2020-34/warc.paths.gz"],
+    listed = _paths([f"s3://{BUCKET}/crawl-data/CC-MAIN-2020-34/warc.paths.gz"],
                            manifest_base=f"s3://{BUCKET}/")
     assert listed == [f"s3://{BUCKET}/crawl-data/CC-MAIN-2020-34/segments/1/warc/a.warc.gz"]
     assert _summary(iter_records(listed[0])) == LOCAL

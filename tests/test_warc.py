@@ -1,4 +1,4 @@
-"""engine.warc on the real fixture WARCs/ARCs in tests/data/warc (see each SOURCE.txt)."""
+"""engine.warc (records, commoncrawl, ingest) on the real fixture WARCs/ARCs in tests/data/warc (see SOURCE.txt)."""
 from __future__ import annotations
 
 import collections
@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.http import decode_html, sniff_kind
-from engine.sources import SourceError
-from engine.warc import (RevisitIndex, WarcOpenError, WarcRecord, crawl_id_from, iter_records, parse_cc_languages,
-                         parse_warc_fields)
+from engine.html.decode import decode_html
+from engine.stats import StageStats
+from engine.warc.commoncrawl import crawl_id_from, parse_cc_languages, warcinfo_fields
+from engine.warc.errors import SourceError, WarcOpenError
+from engine.warc.http import sniff_kind
+from engine.warc.ingest import warc_to_documents
+from engine.warc.records import WarcRecord, iter_records
 
 DATA = Path(__file__).resolve().parent / "data" / "warc"
 FIXTURES = sorted(p for p in DATA.rglob("*") if p.is_file() and (".warc" in p.name or ".arc" in p.name))
@@ -203,7 +206,7 @@ def test_common_crawl_language_labels():
     responses = {r.record_id: r for r in records if r.rec_type == "response"}
     labels = {}
     for meta in (r for r in records if r.rec_type == "metadata"):
-        fields = parse_warc_fields(meta.payload)
+        fields = warcinfo_fields(meta.payload)
         top = max(json.loads(fields["languages-cld2"])["languages"], key=lambda x: x["text-covered"])
         code, coverage = parse_cc_languages(meta.payload)
         assert code == top["code"] and coverage == top["text-covered"] and 0 < coverage <= 1
@@ -215,28 +218,23 @@ def test_common_crawl_language_labels():
     assert parse_cc_languages(b"languages-cld2: {not json\r\n") == (None, None)
 
 
-def test_revisits_expose_refers_to_and_resolve():
-    records = _read(DATA / "pywb" / "dupes.warc.gz")
-    index = RevisitIndex()
-    resolved = 0
-    revisits = [r for r in records if r.rec_type == "revisit"]
+def test_revisits_are_dropped_as_duplicate_captures():
+    """A revisit repeats an earlier capture (same payload digest, or 'not modified'): ingest counts it as a drop with
+    its own reason, never as a document; the record keeps what it refers to in its WARC headers."""
+    path = DATA / "pywb" / "dupes.warc.gz"
+    revisits = [r for r in _read(path) if r.rec_type == "revisit"]
     assert len(revisits) == 9
-    for rec in records:
-        index.add(rec)
-        if rec.rec_type == "revisit":
-            assert rec.refers_to_digest == rec.payload_digest and rec.refers_to_url and rec.refers_to_date
-            original = index.original(rec)
-            if original is not None:
-                assert original.payload_digest == rec.refers_to_digest
-                resolved += 1
-    assert resolved >= 1
-    # url-agnostic revisit: different URL, found through the payload digest of the other file's response
-    index = RevisitIndex()
-    for rec in _read(DATA / "pywb" / "example-url-agnostic-orig.warc.gz"):
-        index.add(rec)
-    [rev] = [r for r in _read(DATA / "pywb" / "example-url-agnostic-revisit.warc.gz") if r.rec_type == "revisit"]
-    original = index.original(rev)
-    assert original is not None and original.url != rev.url and original.url == rev.refers_to_url
+    for rec in revisits:
+        h = rec.warc_headers
+        assert rec.payload_digest and h["warc-refers-to-target-uri"] and h["warc-refers-to-date"]
+    stats = StageStats("extract")
+    docs = list(warc_to_documents(str(path), path.name, stats))
+    assert stats.dropped["revisit:duplicate_capture"] == 9 and len(docs) == stats.kept == 1
+    # url-agnostic revisit (another URL's payload, found through its digest): a drop all the same
+    stats = StageStats("extract")
+    agnostic = DATA / "pywb" / "example-url-agnostic-revisit.warc.gz"
+    assert list(warc_to_documents(str(agnostic), agnostic.name, stats)) == []
+    assert stats.dropped["revisit:duplicate_capture"] == 1
 
 
 def test_payload_limit_skips_body_and_goes_on():
@@ -280,7 +278,7 @@ def test_japanese_pages_decode_with_their_charset():
 def test_crawl_id():
     assert crawl_id_from("s3://commoncrawl/crawl-data/CC-MAIN-2024-22/segments/1/warc/x.warc.gz") == "CC-MAIN-2024-22"
     assert crawl_id_from("CC-MAIN-20200808165417-20200808195417-00395.warc.gz") is None
-    info = [parse_warc_fields(r.payload) for r in _read(DATA / "resiliparse" / "warcfile.warc.gz")
+    info = [warcinfo_fields(r.payload) for r in _read(DATA / "resiliparse" / "warcfile.warc.gz")
             if r.rec_type == "warcinfo"][0]
     assert crawl_id_from("local/file.warc.gz", info) == "CC-MAIN-2020-34"
 

@@ -47,7 +47,7 @@ def sha256_hex(content: bytes) -> str:
 
 def img_url_sha(url: str) -> str:
     """OmniCorpus's `img_url_sha`: sha256 of the image URL's UTF-8 bytes, hex (the URL as written, no
-    normalisation), the same value engine.ingest writes when it records the image position."""
+    normalisation), the same value engine.warc.ingest writes when it records the image position."""
     return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -18,6 +18,10 @@ if [ "${WEFT_SHIP_CODE:-1}" != "0" ]; then
   (cd "$here" && zip -qr "$zip_path" engine jobs filters schemas config -x '*/__pycache__/*' '*.so')
   py_files=(--py-files "$zip_path")
 fi
+# A stage is a module (jobs/extract.py) or a package (jobs/dedup/, run through its __main__.py).
+script="$here/jobs/$stage.py"
+[ -f "$script" ] || script="$here/jobs/$stage/__main__.py"
+[ -f "$script" ] || { echo "submit.sh: no stage $stage (jobs/$stage.py or jobs/$stage/__main__.py)" >&2; exit 2; }
 export PYSPARK_PYTHON="${PYSPARK_PYTHON:-$here/.venv/bin/python}"
 export SPARK_MASTER_SET_BY_SUBMIT=1
 # The driver (client mode) reads config/ from the checkout; tasks receive the merged config from the driver.
@@ -25,4 +29,4 @@ export WEFT_CONFIG_DIR="${WEFT_CONFIG_DIR:-$here/config}"
 exec "${SPARK_SUBMIT:-spark-submit}" "${py_files[@]}" \
   --conf spark.sql.execution.arrow.pyspark.enabled=true \
   --conf spark.sql.session.timeZone=UTC \
-  "${submit_args[@]}" "$here/jobs/$stage.py" "$@"
+  "${submit_args[@]}" "$script" "$@"

@@ -69,8 +69,8 @@ def _init() -> None:
     global _BASE_RSS
     from tests.fuzz import seeds
 
-    import engine.extract_dom  # noqa: F401  (imports and seeds count as baseline, not per-case memory)
-    import engine.ingest  # noqa: F401
+    import engine.html.dom  # noqa: F401  (imports and seeds count as baseline, not per-case memory)
+    import engine.warc.ingest  # noqa: F401
     seeds.warc_files(), seeds.http_blocks(), seeds.html_pages()
     _BASE_RSS = _rss_mb()
 

@@ -2,12 +2,12 @@
 to the engine and returns a short outcome label. What must hold is asserted here (an AssertionError is a
 finding); any other exception escaping a target is an uncaught exception, also a finding.
 
-  warc  WARC/ARC bytes -> engine.ingest.warc_to_documents via a real file: only WarcOpenError may escape (the job
+  warc  WARC/ARC bytes -> engine.warc.ingest.warc_to_documents via a real file: only WarcOpenError may escape (the job
         counts the file as failed); every record is accounted for (StageStats.check); no record fails with a
         caught extractor/decoder exception (those are bugs hidden by the catch-all, not bad input).
   http  one HTTP response block -> parse_http_head, dechunk, decode_content_encoding (may raise only
-        ContentEncodingError, output within max_out), decode_html and engine.warc._fill (never raise).
-  html  page bytes (or text) -> engine.extract.extract: returns aligned lists or raises ExtractionRejected.
+        ContentEncodingError, output within max_out), decode_html and engine.warc.records._fill (never raise).
+  html  page bytes (or text) -> engine.html.extract: returns aligned lists or raises ExtractionRejected.
 """
 from __future__ import annotations
 
@@ -43,10 +43,10 @@ _TMP = os.path.join(tempfile.gettempdir(), f"weft-fuzz-{os.getpid()}.warc")
 
 
 def run_warc(data: bytes, rng: Random) -> str:
-    from engine.extract import ExtractConfig
-    from engine.ingest import IngestConfig, warc_to_documents
+    from engine.html import ExtractConfig
+    from engine.warc.ingest import IngestConfig, warc_to_documents
     from engine.stats import StageStats
-    from engine.warc import WarcOpenError
+    from engine.warc.errors import WarcOpenError
 
     path = f"{_TMP}.gz" if data[:2] == b"\x1f\x8b" else _TMP
     with open(path, "wb") as f:
@@ -79,9 +79,10 @@ def make_http(rng: Random) -> bytes:
 
 
 def run_http(data: bytes, rng: Random) -> str:
-    from engine.http import ContentEncodingError, decode_content_encoding, decode_html, dechunk, parse_http_head
-    from engine.http import sniff_kind
-    from engine.warc import WarcRecord, _fill
+    from engine.html.decode import decode_html
+    from engine.warc.http import ContentEncodingError, decode_content_encoding, dechunk, parse_http_head
+    from engine.warc.http import sniff_kind
+    from engine.warc.records import WarcRecord, _fill
 
     max_out = rng.choice((2**20, 8 * 2**20))  # the limit logic is the same at 50 MB, only slower
     rec = WarcRecord(rec_type="response")
@@ -113,8 +114,8 @@ def make_html(rng: Random) -> bytes:
 
 
 def run_html(data: bytes, rng: Random) -> str:
-    from engine.extract import ExtractionRejected, extract
-    from engine.http import decode_html
+    from engine.html import ExtractionRejected, extract
+    from engine.html.decode import decode_html
 
     page = data
     if rng.random() < 0.5:  # as the ingest stage passes it: text decoded with the HTTP/meta charset

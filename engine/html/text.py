@@ -1,0 +1,97 @@
+"""Text and tree measures shared by the main-body extractor's modules (`dom` scoring, `clean`
+pruning, `teasers`): Latin-equivalent text length, link density, class/id weight, sentence punctuation
+of every script, block/line tag sets and ancestor tests.
+
+They live apart so every module measures a node the same way (one length, one link density) without importing
+the pipeline: thresholds in different modules stay comparable and no import cycle arises.
+"""
+from __future__ import annotations
+
+import re
+
+BLOCK_TAGS = frozenset("p div section article main header footer aside h1 h2 h3 h4 h5 h6 ul ol dl table "
+                       "blockquote figure figcaption pre form fieldset address details summary center hr body".split())
+LINE_TAGS = frozenset("li tr dt dd br".split())
+HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+
+# class/id hints (Readability's published lists, trimmed)
+_POSITIVE = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose", re.I)
+_NEGATIVE = re.compile(
+    r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|foot|footer|footnote|gdpr|masthead|"
+    r"media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|tool|"
+    r"widget|caption-credit|author-info|newsletter", re.I)
+
+
+# Sentence punctuation of every script, so scoring and the stub rules do not favour Latin text. Commas: Latin,
+# fullwidth and ideographic (CJK), Arabic (also Persian/Urdu). Sentence ends: Latin . ? ! before a space (or the
+# end), and the marks that need no space: CJK (。！？), Arabic question mark, Urdu full stop, Devanagari danda,
+# Burmese, Ethiopic.
+_COMMAS = (",", "\uff0c", "\u3001", "\u060c")
+STOP = re.compile(r"[.?!](?: |$)|[\u3002\uff01\uff1f\u061f\u06d4\u0964\u0965\u104b\u1362]")
+# closing marks of a sentence in any script: Latin, CJK (and the fullwidth parenthesis), Arabic (؟ ؛), Urdu (۔),
+# Devanagari (। ॥), guillemets
+SENTENCE_END = re.compile(r"[.!?:;。！？」』\"”)）»\u061f\u061b\u06d4\u0964\u0965\u104b\u1362]\s*$")
+
+
+# Han and kana text puts no spaces between words, and one character there carries about what three (Han) or two
+# (kana) Latin characters do: in translated text a page of English is ~3x as many characters as its Chinese and
+# ~2x its Japanese. Every length threshold counts text in this Latin-equivalent length, so a Chinese sentence of
+# 30 characters is a sentence, not a stub (Hangul is written with spaces and counts as it stands).
+# Runs, not characters: a 5M-character Japanese page is a few thousand runs (0.5 s) rather than 5M one-character
+# matches summed in Python (1.2 s), and the scoring measures the biggest containers several times.
+_KANA_RUN = re.compile("[\u3040-\u30ff]+")
+_HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def weighted_len(text: str) -> int:
+    """Length of `text` in Latin-equivalent characters: kana count 2, Han 3, everything else 1."""
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(map(len, _KANA_RUN.findall(text))) + 2 * sum(map(len, _HAN_RUN.findall(text)))
+
+
+def comma_count(text: str) -> int:
+    return sum(text.count(c) for c in _COMMAS)
+
+
+def class_weight(node) -> int:
+    attrs = node.attributes
+    w = 0
+    for value in (attrs.get("class"), attrs.get("id")):
+        if value:
+            if _NEGATIVE.search(value):
+                w -= 25
+            if _POSITIVE.search(value):
+                w += 25
+    return w
+
+
+def text_length(node) -> int:
+    return weighted_len(" ".join(node.text(deep=True).split()))
+
+
+def link_density(node, text_len: int | None = None) -> float:
+    total = text_length(node) if text_len is None else text_len
+    if not total:
+        return 0.0
+    links = sum(text_length(a) for a in node.css("a"))
+    return min(links / total, 1.0)
+
+
+def inside(node, container) -> bool:
+    target = container.mem_id
+    p = node
+    while p is not None:
+        if p.mem_id == target:
+            return True
+        p = p.parent
+    return False
+
+
+def has_ancestor_in(node, ids: set[int], stop) -> bool:
+    node = node.parent
+    while node is not None and node.mem_id != stop.mem_id:
+        if node.mem_id in ids:
+            return True
+        node = node.parent
+    return False

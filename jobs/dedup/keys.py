@@ -1,0 +1,102 @@
+"""The key pass (one mapInArrow: URL key, exact-text hash, MinHash signature per document), the preference order
+(`node`, a dense rank by date desc, id asc) and the CPU meter of the Python workers."""
+from __future__ import annotations
+
+import time
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from engine.config import deep_merge, defaults, typed
+from engine.dedup import keys as dedup_keys
+from engine.dedup.minhash import NEAR_SETTINGS, MinHashParams
+from engine.urlnorm import UrlNormConfig
+from jobs.dedup.source import Source
+
+
+class CpuMeter:
+    """CPU seconds of the Python workers running our mapInArrow functions, summed on the driver.
+
+    Each wrapped function measures time.process_time() of its worker from its first to its last batch (Arrow
+    (de)serialisation of the task included) and adds it to a Spark accumulator. A task that Spark runs again
+    (retry, recomputation of an uncached input) adds again: the total is CPU spent, not CPU per document pass.
+    The JVM's CPU (shuffles, joins, Parquet I/O) is not visible from Python and is not included."""
+
+    def __init__(self, spark: SparkSession):
+        self.accumulator = spark.sparkContext.accumulator(0.0)
+
+    def wrap(self, fn):
+        return _Metered(fn, self.accumulator)
+
+    @property
+    def seconds(self) -> float:
+        return float(self.accumulator.value)
+
+
+class _Metered:
+    def __init__(self, fn, accumulator):
+        self.fn, self.accumulator = fn, accumulator
+
+    def __call__(self, batches):
+        start = time.process_time()
+        try:
+            yield from self.fn(batches)
+        finally:
+            self.accumulator.add(time.process_time() - start)
+
+
+class _KeyMapper:
+    def __init__(self, config: dedup_keys.KeyConfig):
+        self.config = config
+
+    def __call__(self, batches):
+        for batch in batches:
+            keys = dedup_keys.key_batch(batch, self.config)
+            yield keys.append_column("date", batch.column("date"))
+
+
+def with_defaults(cfg: dict) -> dict:
+    """The dedup section over its defaults (config/dedup.yaml), so callers may pass only what they change."""
+    return deep_merge(defaults()["dedup"], cfg)
+
+
+def params_from(cfg: dict) -> MinHashParams:
+    return typed(MinHashParams, cfg["near"], "dedup.near", skip=NEAR_SETTINGS)
+
+
+def compute_keys(source: Source, cfg: dict, meter: CpuMeter) -> DataFrame:
+    url_cfg = cfg["url"]
+    url_norm = (UrlNormConfig(ignore_scheme=url_cfg["ignore_scheme"], strip_www=url_cfg["strip_www"])
+                if url_cfg["enabled"] else None)
+    base = source.df.select(source.id.alias("id"), source.url.alias("url"), source.date.alias("date"),
+                            source.text.alias("text"))
+    date_type = base.schema["date"].dataType
+    out_schema = T.StructType([
+        T.StructField("id", T.StringType()), T.StructField("url_key", T.StringType()),
+        T.StructField("text_hash", T.StringType()), T.StructField("n_shingles", T.LongType()),
+        T.StructField("sig", T.BinaryType()), T.StructField("date", date_type),
+    ])
+    return base.mapInArrow(meter.wrap(_KeyMapper(dedup_keys.KeyConfig(params_from(cfg), url_norm))), out_schema)
+
+
+def rank_documents(keys: DataFrame) -> DataFrame:
+    """Add `node`: 0-based dense rank by (date desc nulls last, id asc), independent of partitioning.
+
+    Range partitioning + per-partition row numbers: partition p's rows get offset(p) + position, where offset is
+    the number of rows in partitions before p (a few numbers collected to the driver)."""
+    spark = keys.sparkSession
+    order = [F.col("date").desc_nulls_last(), F.col("id").asc()]
+    n_parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    placed = (keys.repartitionByRange(n_parts, *order).sortWithinPartitions(*order)
+              .withColumn("_pid", F.spark_partition_id()).withColumn("_mid", F.monotonically_increasing_id())
+              .localCheckpoint(eager=True))
+    counts = sorted((r["_pid"], r["count"]) for r in placed.groupBy("_pid").count().collect())
+    offsets, total = [], 0
+    for pid, count in counts:
+        offsets.append((pid, total))
+        total += count
+    offset_df = spark.createDataFrame(offsets or [(0, 0)], "_pid int, _offset long")
+    return (placed.join(F.broadcast(offset_df), "_pid")
+            .withColumn("node", F.col("_offset") + F.col("_mid") - F.shiftleft(F.col("_pid").cast("long"), 33))
+            .drop("_pid", "_mid", "_offset"))
