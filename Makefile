@@ -48,13 +48,13 @@ fuzz: venv
 bench: bench-warc bench-extract bench-filters bench-dedup
 
 bench-warc: venv
-	$(PY) -m jobs.bench_warc
+	$(PY) -m benchmarks.warc
 
 bench-extract: venv
 	$(PY) -m benchmarks.extract
 
 bench-filters: venv java
-	$(PY) -m jobs.bench_filters
+	$(PY) -m benchmarks.filters
 
 bench-dedup: venv java
 	$(PY) -m benchmarks.dedup

@@ -35,7 +35,7 @@ class LanguageIdentifier:
         self.model_path = model_path or None
         # fastText reads the whole string (~0.1 ms per 1k chars), so it gets the first `langid.max_chars`; the
         # label of the first 1k is the label of the whole text on 419 of the 420 benchmark documents
-        # (jobs/bench_filters.py prints this agreement).
+        # (benchmarks/filters.py prints this agreement).
         self.max_chars = max_chars
         self._model = None
 

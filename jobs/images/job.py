@@ -162,8 +162,8 @@ def run_images(spark, inputs: list[str], output: str, config: dict, warc_images:
                           .when(F.col("outcome").isNull(), F.lit(missing_reason)).otherwise(F.col("reason")))
            .withColumn("outcome", F.when(F.col("key").isNull(), F.lit("dropped"))
                        .when(F.col("outcome").isNull(), F.lit("failed")).otherwise(F.col("outcome"))))
-    nsfw = images_cfg.get("nsfw", {})
-    unsafe = F.col("unsafe_prob").isNotNull() & (F.col("unsafe_prob") > float(nsfw.get("threshold", 0.8)))
+    nsfw = images_cfg["nsfw"]
+    unsafe = F.col("unsafe_prob").isNotNull() & (F.col("unsafe_prob") > float(nsfw["threshold"]))
     ok = F.col("outcome") == "ok"
     pos = pos.withColumn("reason", F.when(ok & unsafe, F.lit("unsafe")).otherwise(F.col("reason")))
     pos = pos.withColumn("outcome", F.when(ok & unsafe, F.lit("dropped")).otherwise(F.col("outcome")))
@@ -197,7 +197,7 @@ def run_images(spark, inputs: list[str], output: str, config: dict, warc_images:
         cut = ok & (F.col("_rank") > max_images)
         pos = (pos.withColumn("reason", F.when(cut, F.lit("too_many_images")).otherwise(F.col("reason")))
                .withColumn("outcome", F.when(cut, F.lit("dropped")).otherwise(F.col("outcome"))))
-    if nsfw.get("action") == "drop_document":
+    if nsfw["action"] == "drop_document":
         any_unsafe = F.max(F.when(F.col("reason") == "unsafe", 1).otherwise(0)).over(Window.partitionBy("doc_id"))
         doc_drop = F.coalesce(doc_drop, F.when(any_unsafe == 1, F.lit("unsafe_document")))
     pos = pos.withColumn("_doc_drop", doc_drop)

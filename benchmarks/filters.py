@@ -1,6 +1,6 @@
 """Parity and speed of weft's text filters against datatrove's, on the same real documents.
 
-    python -m jobs.bench_filters [--repeats 5] [--extract-dir OUT/extract] [--json .bench/filters.json]
+    python -m benchmarks.filters [--repeats 5] [--extract-dir OUT/extract] [--json .bench/filters.json]
 
 Documents: main text extracted with trafilatura from every HTML response in ../shared/data/warc/* (or the
 Parquet of a previous `weft extract` with --extract-dir), plus ../shared/data/text/ (cs336 fixtures, dolma CC
@@ -232,7 +232,7 @@ def time_cpu(fn, repeats: int, before=None) -> list[float]:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m jobs.bench_filters", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.filters", description=__doc__.split("\n\n")[0])
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--extract-dir", help="read documents from weft extract Parquet instead of running trafilatura")
     p.add_argument("--json", default=str(ROOT / ".bench" / "filters.json"))

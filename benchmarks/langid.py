@@ -3,7 +3,7 @@ label = file name), next to the published CLD2 / CLD3 / langid / lingua figures 
 (those are averages over sentences, word pairs and single words; ours is sentences only, so compare the
 columns, not as an exact match). Also reports sentences per CPU-second.
 
-    python -m jobs.bench_langid [--model PATH] [--json .bench/langid.json]
+    python -m benchmarks.langid [--model PATH] [--json .bench/langid.json]
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ PEERS = ("cld2", "cld3", "langid", "lingua-high-accuracy", "lingua-low-accuracy"
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m jobs.bench_langid", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.langid", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", help="fastText model (default lid.176.ftz)")
     p.add_argument("--json", default=str(ROOT / ".bench" / "langid.json"))
     args = p.parse_args(argv)

@@ -8,7 +8,7 @@ engine.warc.records.iter_records (HTTP parsing, de-chunking, Content-Encoding) f
 this process (per core); runs are interleaved, alternating order, and the median over --repeats is reported with
 the FastWARC/warcio ratio.
 
-    python -m jobs.bench_warc [--mb 40] [--repeats 5]
+    python -m benchmarks.warc [--mb 40] [--repeats 5]
 """
 from __future__ import annotations
 
