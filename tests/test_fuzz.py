@@ -22,7 +22,7 @@ from tests.fuzz import campaign, seeds  # noqa: E402
 from tests.fuzz.targets import TARGETS  # noqa: E402
 
 # ~2,300 cases, ~40 s on two cores
-_EXAMPLES = {"warc": 800, "http": 1200, "html": 300}
+_EXAMPLES = {"warc": 800, "http": 1200, "html": 300, "image": 600}
 
 
 def _fuzz(target: str, rng) -> None:
@@ -59,6 +59,12 @@ def test_fuzz_http_decoding(rng):
 @given(rng=st.randoms(use_true_random=False))
 def test_fuzz_html_extraction(rng):
     _fuzz("html", rng)
+
+
+@_settings("image")
+@given(rng=st.randoms(use_true_random=False))
+def test_fuzz_image_decoding(rng):
+    _fuzz("image", rng)
 
 
 def test_campaign_counts_cases_and_reports():

@@ -7,7 +7,7 @@ import sys
 from tests.fuzz import campaign
 
 # share of the cases per target (html cases cost ~50 ms each, warc and http ~10 ms)
-_SHARE = {"warc": 0.45, "http": 0.35, "html": 0.2}
+_SHARE = {"warc": 0.35, "http": 0.3, "html": 0.15, "image": 0.2}
 
 
 def main(argv=None) -> int:

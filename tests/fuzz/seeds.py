@@ -1,4 +1,4 @@
-"""Seed corpora from the real fixtures: whole WARC/ARC files, raw HTTP response blocks, HTML pages.
+"""Seed corpora from the real fixtures: whole WARC/ARC files, raw HTTP response blocks, HTML pages, image files.
 
 Only small files are used (big ones slow every case without reaching new code); ../shared/data is added when
 this checkout has it, so the seeds are the same on CI (tests/data only) apart from that extra breadth.
@@ -69,5 +69,21 @@ def html_pages() -> tuple[bytes, ...]:
     for block in http_blocks():
         head, _, body = block.partition(b"\r\n\r\n")
         if b"text/html" in head.lower() and body.lstrip()[:1] == b"<":
+            out.append(body)
+    return tuple(dict.fromkeys(out))
+
+
+_MAX_IMAGE = 256 * 1024
+_IMAGE_NAMES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".ico", ".tif", ".avif")
+
+
+@functools.lru_cache(maxsize=1)
+def image_files() -> tuple[bytes, ...]:
+    """Small real images (photos, hostile files, every format) plus the image responses found in the WARCs."""
+    out = [p.read_bytes() for p in _files("images", lambda n: n.lower().endswith(_IMAGE_NAMES))
+           if p.stat().st_size <= _MAX_IMAGE]
+    for block in http_blocks():
+        head, _, body = block.partition(b"\r\n\r\n")
+        if b"content-type: image/" in head.lower() and 0 < len(body) <= _MAX_IMAGE:
             out.append(body)
     return tuple(dict.fromkeys(out))

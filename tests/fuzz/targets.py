@@ -8,6 +8,8 @@ finding); any other exception escaping a target is an uncaught exception, also a
   http  one HTTP response block -> parse_http_head, dechunk, decode_content_encoding (may raise only
         ContentEncodingError, output within max_out), decode_html and engine.warc.records._fill (never raise).
   html  page bytes (or text) -> engine.html.extract: returns aligned lists or raises ExtractionRejected.
+  image image bytes -> engine.images.decode + hashing: never raises; a kept image has its size, sha256 and a
+        thumbnail within the configured size, and hashes to 16 hex digits; a rejected one has a reason.
 """
 from __future__ import annotations
 
@@ -129,4 +131,39 @@ def run_html(data: bytes, rng: Random) -> str:
     return "extracted" if ex.texts else "empty"
 
 
-TARGETS = {"warc": (make_warc, run_warc), "http": (make_http, run_http), "html": (make_html, run_html)}
+# ---------------------------------------------------------------- image
+
+def _png_size_lie(rng: Random, data: bytes) -> bytes:
+    """A PNG whose header claims another size (bombs, zero sides), the IHDR CRC left stale or not."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or len(data) < 33:
+        return data
+    side = rng.choice((0, 1, 2**16, 2**31 - 1, rng.randint(1, 100_000)))
+    which = rng.choice((16, 20))
+    return data[:which] + side.to_bytes(4, "big") + data[which + 4:]
+
+
+def make_image(rng: Random) -> bytes:
+    from tests.fuzz.mutators import bit_flips, delete_span, duplicate_span, insert_bytes, nul_bytes, truncate
+
+    return _stack(rng, rng.choice(seeds.image_files()),
+                  (truncate, bit_flips, insert_bytes, delete_span, duplicate_span, nul_bytes, _png_size_lie))
+
+
+def run_image(data: bytes, rng: Random) -> str:
+    from engine.images.decode import ValidateConfig, decode
+    from engine.images.hashing import hashes_hex
+
+    cfg = ValidateConfig(min_side=rng.choice((1, 150)), max_side=20000, min_aspect=1e-6, max_aspect=1e6)
+    out = decode(data, cfg)
+    if not out.ok:
+        assert out.reason, "a rejected image names its reason"
+        return f"rejected:{out.reason}"
+    assert out.width > 0 and out.height > 0 and len(out.sha256) == 64
+    assert max(out.thumbnail.size) <= cfg.thumbnail_size and out.thumbnail.mode == "RGB"
+    p_hash, d_hash = hashes_hex([out.thumbnail])
+    assert len(p_hash[0]) == len(d_hash[0]) == 16
+    return f"decoded:{out.format}"
+
+
+TARGETS = {"warc": (make_warc, run_warc), "http": (make_http, run_http), "html": (make_html, run_html),
+           "image": (make_image, run_image)}
