@@ -76,3 +76,7 @@ def main(argv=None) -> int:
                 return code
     print(funnel(args.output))
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,9 +5,9 @@ import argparse
 import time
 
 from engine.io.fs import exists, join
-from engine.io.output import ParquetOptions, write_bytes_atomic
+from engine.io.output import write_bytes_atomic
 from engine.stats import StageStats
-from jobs.base import Job
+from jobs.base import Job, parquet_options
 from jobs.images.tasks import (DROP_FETCH_REASONS, META_DDL, DecodeTask, FetchTask, Rewrite, UrlKeys)
 
 TOO_MANY_ACTIONS = ("drop_document", "truncate", "keep")
@@ -242,7 +242,7 @@ def run_images(spark, inputs: list[str], output: str, config: dict, warc_images:
                 .repartition(parts, F.col("general_metadata")["id"])
                 .sortWithinPartitions(F.col("general_metadata")["id"]))
     n_docs = write_parquet(out_docs, join(output, "docs"), arrow_schema(), ["crawl", "lang"],
-                           ParquetOptions(compression="zstd", compression_level=3), validate=True)
+                           parquet_options(config), validate=True)
     stats.side["documents_written"] = n_docs
     return stats.check()
 
