@@ -254,7 +254,7 @@ class DegradeJob(FileJob):
 
     def task(self, args, config):
         from engine.views.settings import from_section
-        from engine.views.store import list_store
+        from engine.io.fs import list_parquet
 
         cfg = config["degrade"]
         from_section(cfg)  # a bad strategy or key fails here, on the driver, before any task
@@ -262,7 +262,7 @@ class DegradeJob(FileJob):
         store_files = []
         if set(to) & {"pairs", "webdataset", "mmc4"}:
             store = args.store or join(args.output, "images", "store")
-            store_files = list_store(store)
+            store_files = list_parquet(store)
             if not store_files:
                 print(f"weft degrade: no image store Parquet under {store}: every image is `not_in_store`")
         return DegradeTask(args.output, store_files, to, args.format, cfg, parquet_options(config),

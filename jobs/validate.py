@@ -3,27 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from engine.io.fs import resolve
+from engine.io.fs import list_parquet, resolve
 from schemas.validate import SchemaError, validate_file
-
-
-def list_parquet(uri: str) -> list[str]:
-    """Every *.parquet under a file or directory (local or s3://), skipping hidden/temporary files."""
-    import pyarrow.fs as pafs
-
-    fs, path = resolve(uri)
-    info = fs.get_file_info(path)
-    if info.type == pafs.FileType.File:
-        return [uri]
-    if info.type == pafs.FileType.NotFound:
-        return []
-    prefix = "s3://" if uri.startswith("s3://") else ""
-    found = [
-        prefix + i.path for i in fs.get_file_info(pafs.FileSelector(path, recursive=True))
-        if i.type == pafs.FileType.File and i.base_name.endswith(".parquet")
-        and not any(part.startswith((".", "_")) for part in i.path[len(path):].split("/") if part)
-    ]
-    return sorted(found)
 
 
 def validate_paths(paths: list[str]) -> tuple[int, int, list[str]]:

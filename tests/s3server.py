@@ -50,3 +50,20 @@ def moto_s3(timeout_s: float = 30) -> Iterator[str]:
 
 DUMMY_AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                  "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@contextmanager
+def moto_bucket(bucket: str) -> Iterator[tuple[str, object]]:
+    """A fresh moto_server with `bucket` created, the process environment pointed at it (dummy credentials,
+    WEFT_S3_ENDPOINT_URL) for the duration; yields (endpoint, boto3 client)."""
+    import boto3
+    import pytest
+
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in DUMMY_AWS_ENV.items():
+            mp.setenv(k, v)
+        with moto_s3() as endpoint:
+            mp.setenv("WEFT_S3_ENDPOINT_URL", endpoint)
+            client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+            client.create_bucket(Bucket=bucket)
+            yield endpoint, client

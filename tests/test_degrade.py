@@ -332,11 +332,11 @@ def test_jsonl_views_from_the_task_alone(tmp_path):
     """The per-file task without Spark: JSONL views (what datatrove's JsonlReader and load_dataset("json") read)."""
     from engine.config import defaults
     from engine.io.output import ParquetOptions
-    from engine.views.store import list_store
+    from engine.io.fs import list_parquet
     from jobs.degrade import DegradeTask
 
     docs, stored = build_out(tmp_path / "out")
-    task = DegradeTask(str(tmp_path / "j"), list_store(str(tmp_path / "out" / "images" / "store")),
+    task = DegradeTask(str(tmp_path / "j"), list_parquet(str(tmp_path / "out" / "images" / "store")),
                        ("text", "pairs"), "jsonl", defaults()["degrade"], ParquetOptions(), 16)
     stats = StageStats("degrade")
     for path in sorted((tmp_path / "out" / "docs").rglob("*.parquet")):

@@ -13,7 +13,7 @@ import pytest
 from engine.io import s3
 from engine.io.output import AtomicParquetWriter, ParquetOptions, write_bytes_atomic
 from tests.conftest import ROOT
-from tests.s3server import DUMMY_AWS_ENV, moto_s3
+from tests.s3server import moto_bucket
 
 BUCKET = "weft-atomic"
 SCHEMA = pa.schema([("i", pa.int64()), ("blob", pa.binary())])
@@ -28,16 +28,8 @@ def _table(start: int, rows: int = 6, size: int = 2**20) -> pa.Table:
 
 @pytest.fixture(scope="module")
 def bucket():
-    import boto3
-
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in DUMMY_AWS_ENV.items():
-            mp.setenv(k, v)
-        with moto_s3() as endpoint:
-            mp.setenv("WEFT_S3_ENDPOINT_URL", endpoint)
-            client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-            client.create_bucket(Bucket=BUCKET)
-            yield client
+    with moto_bucket(BUCKET) as (_, client):
+        yield client
 
 
 @pytest.fixture

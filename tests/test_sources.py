@@ -16,7 +16,7 @@ from engine.io.output import write_bytes_atomic
 from engine.io.sources import open_source
 from engine.warc.errors import SourceError
 from engine.warc.records import iter_records
-from tests.s3server import DUMMY_AWS_ENV, moto_s3
+from tests.s3server import moto_bucket
 
 DATA = Path(__file__).resolve().parent / "data" / "warc"
 WARC = DATA / "resiliparse" / "warcfile.warc.gz"
@@ -70,21 +70,13 @@ def test_local_open_errors(tmp_path):
 
 @pytest.fixture(scope="module")
 def s3():
-    import boto3
-
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in DUMMY_AWS_ENV.items():
-            mp.setenv(k, v)
-        with moto_s3() as endpoint:
-            mp.setenv("WEFT_S3_ENDPOINT_URL", endpoint)
-            client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-            client.create_bucket(Bucket=BUCKET)
-            client.upload_file(str(WARC), BUCKET, "crawl-data/CC-MAIN-2020-34/segments/1/warc/a.warc.gz")
-            client.upload_file(str(WARC), BUCKET, "crawl-data/CC-MAIN-2020-34/segments/1/warc/b.warc.gz")
-            client.put_object(Bucket=BUCKET, Key="crawl-data/CC-MAIN-2020-34/segments/1/warc/readme.txt", Body=b"x")
-            client.put_object(Bucket=BUCKET, Key="crawl-data/CC-MAIN-2020-34/warc.paths.gz",
-                              Body=gzip.compress(b"crawl-data/CC-MAIN-2020-34/segments/1/warc/a.warc.gz\n"))
-            yield endpoint, client
+    with moto_bucket(BUCKET) as (endpoint, client):
+        client.upload_file(str(WARC), BUCKET, "crawl-data/CC-MAIN-2020-34/segments/1/warc/a.warc.gz")
+        client.upload_file(str(WARC), BUCKET, "crawl-data/CC-MAIN-2020-34/segments/1/warc/b.warc.gz")
+        client.put_object(Bucket=BUCKET, Key="crawl-data/CC-MAIN-2020-34/segments/1/warc/readme.txt", Body=b"x")
+        client.put_object(Bucket=BUCKET, Key="crawl-data/CC-MAIN-2020-34/warc.paths.gz",
+                          Body=gzip.compress(b"crawl-data/CC-MAIN-2020-34/segments/1/warc/a.warc.gz\n"))
+        yield endpoint, client
 
 
 def test_s3_stream_equals_local_read(s3):

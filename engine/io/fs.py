@@ -17,7 +17,7 @@ from engine.io import s3
 if TYPE_CHECKING:
     import pyarrow.fs as pafs
 
-__all__ = ["resolve", "join", "exists", "local_path"]
+__all__ = ["resolve", "join", "exists", "local_path", "list_parquet"]
 
 
 def local_path(uri: str) -> str:
@@ -45,3 +45,22 @@ def exists(uri: str) -> bool:
 
     fs, path = resolve(uri)
     return fs.get_file_info(path).type != pafs.FileType.NotFound
+
+
+def list_parquet(uri: str) -> list[str]:
+    """Every *.parquet under a file or directory (local or s3://), sorted, skipping hidden and temporary files and
+    folders (`.tmp-*`, `_temporary`, `_progress`, ...): what every stage, view and loader reads."""
+    import pyarrow.fs as pafs
+
+    fs, path = resolve(uri)
+    info = fs.get_file_info(path)
+    if info.type == pafs.FileType.File:
+        return [uri]
+    if info.type == pafs.FileType.NotFound:
+        return []
+    prefix = "s3://" if uri.startswith("s3://") else ""
+    return sorted(
+        prefix + i.path for i in fs.get_file_info(pafs.FileSelector(path, recursive=True))
+        if i.type == pafs.FileType.File and i.base_name.endswith(".parquet")
+        and not any(part.startswith((".", "_")) for part in i.path[len(path):].split("/") if part)
+    )

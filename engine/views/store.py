@@ -24,23 +24,6 @@ def extension(fmt: str | None) -> str:
     return EXTENSIONS.get((fmt or "").lower(), (fmt or "bin").lower())
 
 
-def list_store(uri: str) -> list[str]:
-    import pyarrow.fs as pafs
-
-    fs, path = resolve(uri)
-    info = fs.get_file_info(path)
-    if info.type == pafs.FileType.File:
-        return [uri]
-    if info.type == pafs.FileType.NotFound:
-        return []
-    prefix = "s3://" if uri.startswith("s3://") else ""
-    return sorted(
-        prefix + i.path for i in fs.get_file_info(pafs.FileSelector(path, recursive=True))
-        if i.type == pafs.FileType.File and i.base_name.endswith(".parquet")
-        and not any(part.startswith((".", "_")) for part in i.path[len(path):].split("/") if part)
-    )
-
-
 class ImageStore:
     def __init__(self, files: list[str]):
         self.files = files
