@@ -6,7 +6,7 @@ import importlib
 import sys
 
 COMMANDS = {
-    "run": ("jobs.run", "run the whole pipeline (extract -> filter -> dedup -> images) on Spark"),
+    "run": ("jobs.run", "run the whole pipeline (extract -> filter -> dedup -> images -> degrade) on Spark"),
     "extract": ("jobs.extract", "WARCs -> interleaved documents (Parquet), one task per WARC"),
     "filter": ("jobs.filter", "language / quality / safety filters -> kept + rejected Parquet"),
     "dedup": ("jobs.dedup", "URL, exact, MinHash near-duplicate, paragraph and image-URL dedup"),

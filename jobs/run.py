@@ -1,9 +1,9 @@
 """`weft run --input WARCS... --output OUT`: the whole pipeline in one Spark application.
 
 extract (OUT/extract) -> filter (OUT/filter/{kept,rejected}) -> dedup (OUT/dedup/{kept,duplicates}) -> images
-(OUT/images/store, OUT/docs).
-Each stage is also a job of its own (`weft extract|filter|dedup`), reads the previous stage's Parquet and is
-resumable, so a failed run is continued by running the same command again.
+(OUT/images/store, OUT/docs) -> degrade (OUT/views/{text,pairs}, OUT/exports/{webdataset,mmc4}).
+Each stage is also a job of its own (`weft extract|filter|dedup|images|degrade`), reads the previous stage's Parquet
+and is resumable, so a failed run is continued by running the same command again.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from engine.io.fs import join
 from engine.stats import StageStats
 from jobs.base import EXIT_ALL_INPUTS_FAILED, EXIT_INPUT_ERRORS, FAILED_INPUTS, describe_failed_inputs, read_json
 
-STAGES = ("extract", "filter", "dedup", "images")
+STAGES = ("extract", "filter", "dedup", "images", "degrade")
 
 
 def stage_argv(stage: str, args, passthrough: list[str]) -> list[str]:
@@ -23,7 +23,7 @@ def stage_argv(stage: str, args, passthrough: list[str]) -> list[str]:
     if stage == "extract":
         extra = ["--limit", str(args.limit)] if args.limit is not None else []
         return ["--input", *args.input, *extra, *common]
-    source = {"filter": "extract", "dedup": "filter/kept", "images": "dedup/kept"}[stage]
+    source = {"filter": "extract", "dedup": "filter/kept", "images": "dedup/kept", "degrade": "docs"}[stage]
     return ["--input", join(args.output, source), *common]
 
 
