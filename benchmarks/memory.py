@@ -113,7 +113,10 @@ def measure(warc: str | Path, output: str | Path | None = None, interval: float 
     finally:
         if own_output:
             shutil.rmtree(output, ignore_errors=True)
-    peak_kb = max([result["hwm_kb"] or 0, result["maxrss_kb"]] + [s[1] for s in samples])
+    # VmHWM, not ru_maxrss: a forked child inherits its parent's ru_maxrss across exec (a test process that has
+    # loaded torch would make every child look 2 GB large); the kernel resets VmHWM with the new address space.
+    hwm = result["hwm_kb"] if result["hwm_kb"] is not None else result["maxrss_kb"]
+    peak_kb = max([hwm] + [s[1] for s in samples])
     quarters = []
     if samples:
         end = samples[-1][0]
