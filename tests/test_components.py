@@ -27,6 +27,7 @@ def _reference(edges):
     return {n: find(n) for n in parent}
 
 
+@pytest.mark.slow
 def test_components_match_union_find_on_chains_stars_and_random_graph(spark):
     rng = random.Random(11)
     edges = [(i, i + 1) for i in range(100, 116)]            # a path (worst case for label propagation)

@@ -58,6 +58,7 @@ def _run(path, out, partitions, extra=()):
     return sorted(kept, key=lambda r: r["doc"]), sorted(dups, key=lambda r: r["id"])
 
 
+@pytest.mark.slow
 def test_generic_dedup_finds_real_pairs_keeps_newest_and_is_deterministic(generic_input, tmp_path):
     path, rows, _ = generic_input
     kept, dups = _run(path, tmp_path / "a", 3)
@@ -99,6 +100,7 @@ def test_generic_dedup_finds_real_pairs_keeps_newest_and_is_deterministic(generi
     assert stats["side_outputs"]["paragraphs_removed"] == 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("verify", ["exact", "hybrid"])
 def test_near_pairs_against_brute_force(spark, generic_input, verify):
     from jobs.dedup import find_duplicates, read_source
@@ -139,6 +141,7 @@ def _doc(i, domain, texts, images, when):
     return d
 
 
+@pytest.mark.slow
 def test_document_schema_paragraphs_images_and_partitions(tmp_path):
     from jobs.dedup import main
     from jobs.validate import main as validate_main

@@ -19,7 +19,7 @@ import pytest
 from engine.document import Document, to_batch
 from tests.conftest import DATA, ROOT
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.slow]  # a minute or more each
 WARCS = [DATA / "warc/resiliparse/warcfile.warc.gz", DATA / "warc/ukwa/flashfrozen-jwat-recompressed.warc.gz",
          DATA / "warc/node-warc/books.toscrape.warc"]
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)

@@ -148,6 +148,7 @@ def test_killed_run_resumes_and_produces_the_same_rows(tmp_path):
 
 
 @pytest.mark.spark
+@pytest.mark.slow
 def test_extract_job_streams_from_s3_and_writes_to_s3(tmp_path):
     """Input WARCs in a bucket (listed by prefix), output Parquet in a bucket, through a real moto_server."""
     import boto3

@@ -43,24 +43,28 @@ def test_seeds_come_from_the_real_fixtures():
     assert all(b.startswith(b"HTTP/") for b in seeds.http_blocks())
 
 
+@pytest.mark.slow  # the seeded run: `make test` only; test-fast keeps the regressions
 @_settings("warc")
 @given(rng=st.randoms(use_true_random=False))
 def test_fuzz_warc_ingest(rng):
     _fuzz("warc", rng)
 
 
+@pytest.mark.slow  # the seeded run: `make test` only; test-fast keeps the regressions
 @_settings("http")
 @given(rng=st.randoms(use_true_random=False))
 def test_fuzz_http_decoding(rng):
     _fuzz("http", rng)
 
 
+@pytest.mark.slow  # the seeded run: `make test` only; test-fast keeps the regressions
 @_settings("html")
 @given(rng=st.randoms(use_true_random=False))
 def test_fuzz_html_extraction(rng):
     _fuzz("html", rng)
 
 
+@pytest.mark.slow  # the seeded run: `make test` only; test-fast keeps the regressions
 @_settings("image")
 @given(rng=st.randoms(use_true_random=False))
 def test_fuzz_image_decoding(rng):

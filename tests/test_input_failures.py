@@ -54,6 +54,7 @@ def messy(tmp_path):
     return d
 
 
+@pytest.mark.slow
 def test_overlapping_and_failed_inputs_finish_and_are_reported(spark, messy, tmp_path, capsys):
     out = tmp_path / "out"
     assert run.main(["--input", str(messy / "inputs.txt"), "--output", str(out),

@@ -144,6 +144,7 @@ def test_s3_lease_is_exclusive_and_released(s3):
         assert lease["pid"] == os.getpid()
 
 
+@pytest.mark.slow
 def test_s3_lease_of_a_killed_holder_is_taken_over_only_after_its_ttl(s3):
     client, env = s3
     out = "s3://weft-lock/stale"
