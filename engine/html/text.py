@@ -41,11 +41,12 @@ SENTENCE_END = re.compile(r"[.!?:;。！？」』\"”)）»\u061f\u061b\u06d4\u
 # matches summed in Python (1.2 s), and the scoring measures the biggest containers several times.
 _KANA_RUN = re.compile("[\u3040-\u30ff]+")
 _HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WIDE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # either: one scan decides
 
 
 def weighted_len(text: str) -> int:
     """Length of `text` in Latin-equivalent characters: kana count 2, Han 3, everything else 1."""
-    if text.isascii():
+    if text.isascii() or _WIDE.search(text) is None:  # most non-ASCII text is Latin with a curly quote
         return len(text)
     return len(text) + sum(map(len, _KANA_RUN.findall(text))) + 2 * sum(map(len, _HAN_RUN.findall(text)))
 
