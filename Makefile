@@ -39,7 +39,8 @@ test: venv java airflow-venv
 test-fast: venv java
 	$(PY) -m pytest -q -m "not slow and not airflow"
 
-# long fuzz run (>= 100k cases: WARC reader, HTTP decoder, extraction); `make test` runs a short seeded one
+# long fuzz run (>= 100k cases: WARC reader, HTTP decoder, extraction, image decoding); `make test` runs a short
+# seeded one
 FUZZ_CASES ?= 100000
 FUZZ_SEED  ?= 0
 fuzz: venv

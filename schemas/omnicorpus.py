@@ -172,11 +172,14 @@ WARC_IMAGE_FIELDS: tuple[Field, ...] = (
 )
 
 
+def _flat_schema(fields: tuple[Field, ...], table: str) -> pa.Schema:
+    """A flat side table (no document lists): its fields with their docs, and the version and table name."""
+    return pa.schema([pa.field(f.name, f.type, metadata={"doc": f.doc}) for f in fields],
+                     metadata={"weft.schema_version": SCHEMA_VERSION, "weft.table": table})
+
+
 def warc_images_schema() -> pa.Schema:
-    return pa.schema(
-        [pa.field(f.name, f.type, metadata={"doc": f.doc}) for f in WARC_IMAGE_FIELDS],
-        metadata={"weft.schema_version": SCHEMA_VERSION, "weft.table": "warc_images"},
-    )
+    return _flat_schema(WARC_IMAGE_FIELDS, "warc_images")
 
 
 # The content-addressed image store (written by the image stage, read by views, exports and the loader): one row
@@ -193,7 +196,4 @@ IMAGE_STORE_FIELDS: tuple[Field, ...] = (
 
 
 def image_store_schema() -> pa.Schema:
-    return pa.schema(
-        [pa.field(f.name, f.type, metadata={"doc": f.doc}) for f in IMAGE_STORE_FIELDS],
-        metadata={"weft.schema_version": SCHEMA_VERSION, "weft.table": "image_store"},
-    )
+    return _flat_schema(IMAGE_STORE_FIELDS, "image_store")
