@@ -27,6 +27,12 @@ def stable_id(url: str, fetch_date: Any, digest: str | None) -> str:
     return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def img_url_sha(url: str) -> str:
+    """OmniCorpus's `img_url_sha`: sha256 of the image URL's UTF-8 bytes, hex (the URL as written, no
+    normalisation; surrogatepass so a URL with a lone surrogate from a broken page still gets a key)."""
+    return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def domain_of(url: str | None) -> str | None:
     if not url:
         return None

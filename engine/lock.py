@@ -31,17 +31,13 @@ import threading
 import time
 import uuid
 
+from engine.io.fs import local_path
+
 EX_TEMPFAIL = 75
 LOCK_NAME, LEASE_NAME = "_lock", "_lock.json"
 
 _held: dict[str, "_Lock"] = {}  # output key -> lock held by this process (re-entrance)
 _held_guard = threading.Lock()
-
-
-def botocore_errors() -> type:
-    from botocore.exceptions import BotoCoreError
-
-    return BotoCoreError
 
 
 class LockHeld(RuntimeError):
@@ -64,15 +60,11 @@ def _key(output: str) -> str:
     return output.rstrip("/") if "://" in output else os.path.realpath(output)
 
 
-def _local(output: str) -> str:
-    return output[len("file://"):] if output.startswith("file://") else output
-
-
 class OutputLock:
     """`with OutputLock(out, wait_s=0): ...` (or acquire()/release()) raises LockHeld if another run holds `out`."""
 
     def __init__(self, output: str, wait_s: float = 0.0, ttl_s: float = 120.0, poll_s: float = 0.5):
-        output = _local(output)
+        output = local_path(output)
         self.output, self.wait_s, self.ttl_s, self.poll_s = output, wait_s, ttl_s, poll_s
         self._lock: _Lock | None = None
 
@@ -213,6 +205,8 @@ class _S3Lease(_Lock):
         from datetime import datetime, timezone
         from email.utils import parsedate_to_datetime
 
+        from botocore.exceptions import BotoCoreError
+
         for attempt in range(5):  # boto3 retries the request, not a body cut mid-read
             try:
                 r = self.client.get_object(Bucket=self.bucket, Key=self.key)
@@ -220,7 +214,7 @@ class _S3Lease(_Lock):
                 break
             except self.client.exceptions.NoSuchKey:
                 return None
-            except (OSError, ValueError, botocore_errors()):
+            except (OSError, ValueError, BotoCoreError):
                 if attempt == 4:
                     raise
                 time.sleep(0.2 * 2**attempt)

@@ -5,8 +5,6 @@ records_in == kept + dropped + failed. Written as out/stats/<stage>.json by the 
 """
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -135,16 +133,6 @@ class StageStats:
             side=Counter(d.get("side_outputs", {})),
             by={k: Counter(v) for k, v in d.get("by", {}).items()},
         )
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=False)
-
-    def write(self, path: str) -> None:
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        tmp = f"{path}.tmp-{os.getpid()}"
-        with open(tmp, "w") as f:
-            json.dump(self.to_dict(), f, indent=2)
-        os.replace(tmp, path)
 
     def funnel(self) -> str:
         """Short human-readable summary for the CLI."""

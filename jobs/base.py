@@ -69,12 +69,12 @@ class Job:
         from jobs.spark import get_spark
 
         try:  # before Spark starts, so a second run on this output fails in a second (re-entrant for weft run)
-            lock = OutputLock(args.output, wait_s=getattr(args, "wait_lock", 0) or 0).acquire()
+            lock = OutputLock(args.output, wait_s=args.wait_lock).acquire()
         except LockHeld as e:
             print(f"weft {self.name}: {e}", file=sys.stderr)
             return EX_TEMPFAIL
         with lock:
-            spark = get_spark(f"weft-{self.name}", args.master, config.get("spark", {}).get("conf"))
+            spark = get_spark(f"weft-{self.name}", args.master, config["spark"]["conf"])
             wall = time.perf_counter()
             stats = self.run(spark, args, config)
             # A task attempt killed mid-write (its retry succeeded) leaves a partial hidden .tmp-*.parquet that
@@ -163,11 +163,11 @@ class _TaskRunner:
             for path in paths:
                 stats = self.fn(path)
                 stats.files["processed"] += 1
-                payload = stats.to_json()
+                record = stats.to_dict()
                 if not stats.files_failed:  # a failed input stays to do: the next run retries it
-                    write_text_atomic(join(self.progress_dir, progress_key(path) + ".json"),
-                                      json.dumps({"input": path, "stats": json.loads(payload)}))
-                out.append(payload)
+                    write_bytes_atomic(join(self.progress_dir, progress_key(path) + ".json"),
+                                       json.dumps({"input": path, "stats": record}).encode())
+                out.append(json.dumps(record))
             yield pa.RecordBatch.from_pydict({"path": paths, "stats": out})
 
 
@@ -234,10 +234,6 @@ def read_progress(progress_dir: str) -> dict[str, StageStats]:
     return done
 
 
-def write_text_atomic(uri: str, text: str) -> None:
-    write_bytes_atomic(uri, text.encode())  # S3: one PUT, no directory markers; local: temporary + rename
-
-
 def sweep_temporaries(output: str) -> int:
     """Remove what killed runs left behind: hidden .tmp-* files locally, incomplete (invisible, billed) multipart
     uploads on S3. The job holds the output's lock (engine/lock.py), so nothing else can be writing them."""
@@ -257,7 +253,7 @@ def sweep_temporaries(output: str) -> int:
 
 
 def write_stats(output: str, stats: StageStats) -> None:
-    write_text_atomic(join(output, "stats", f"{stats.stage}.json"), json.dumps(stats.to_dict(), indent=2))
+    write_bytes_atomic(join(output, "stats", f"{stats.stage}.json"), json.dumps(stats.to_dict(), indent=2).encode())
 
 
 def output_name(path: str) -> str:
@@ -280,7 +276,7 @@ def write_failed_inputs(output: str, stage: str, failed: list[dict], repeated: l
     report = read_json(uri) or {}
     report[stage] = {"failed": failed, "repeated": [{"input": a, "same_as": b} for a, b in repeated],
                      "retry": "run the same command again: only inputs without a progress record are processed"}
-    write_text_atomic(uri, json.dumps(report, indent=2))
+    write_bytes_atomic(uri, json.dumps(report, indent=2).encode())
 
 
 def describe_failed_inputs(stage: str, failed: list[dict], repeated: list[tuple[str, str]], all_failed: bool,

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from engine.io.fs import join, resolve
+from engine.io.fs import join, list_parquet, resolve
 from engine.io.output import ParquetOptions
 from engine.stats import AccountingError, StageStats
 from jobs.base import FileJob, FileOutputs, fail_file, output_name, parquet_options, run_job
@@ -99,7 +99,7 @@ class DegradeTask:
         counts = {name: Counter() for name in ("text", "pairs", *series)}
         wants_pairs = "pairs" in self.to or "webdataset_pairs" in series
         needs_store = wants_pairs or bool(series)
-        needs_content = any(k.startswith("webdataset") for k in series)
+        store_columns = STORE_META_COLUMNS + (["content"] if any(k.startswith("webdataset") for k in series) else [])
         store = ImageStore(self.store_files)
         keys = Counter()
 
@@ -112,66 +112,68 @@ class DegradeTask:
                 outputs_rows = pa.Table.from_pylist(rows, schema=schema)
                 parquet_out.write(f"views/{name}", partitions, outputs_rows, schema, validate=False)
 
+        def next_key(kind: str) -> str:
+            key = f"{keys[kind]:09d}"
+            keys[kind] += 1
+            return key
+
+        def convert(doc: dict, store_rows: dict, rows_text: list, rows_pairs: list) -> bool:
+            """One document into every output asked for; whether any of them got it."""
+            produced = False
+            if "text" in self.to:
+                counts["text"]["in"] += 1
+                row = text_row(doc, text_cfg)
+                if row is None:
+                    counts["text"]["dropped:no_text"] += 1
+                else:
+                    counts["text"]["written"] += 1
+                    rows_text.append(row)
+                    produced = True
+            if wants_pairs:
+                pairs = document_pairs(doc, store_rows, pairs_cfg, counts["pairs"])
+                produced |= bool(pairs)
+                if "pairs" in self.to:
+                    rows_pairs.extend(pairs)
+                if "webdataset_pairs" in series:
+                    for row in pairs:
+                        key = next_key("pairs")
+                        series["webdataset_pairs"].add_tar_sample(
+                            key, pair_sample(key, row, store_rows[row["sha256"]]["content"]))
+                    counts["webdataset_pairs"]["written"] += len(pairs)
+            if "webdataset_interleaved" in series:
+                c = counts["webdataset_interleaved"]
+                c["docs_in"] += 1
+                record, members = interleaved_sample(doc, store_rows, c)
+                series["webdataset_interleaved"].add_tar_sample(
+                    next_key("interleaved"), [("json", json.dumps(record, ensure_ascii=False).encode()), *members])
+                c["written"] += 1
+                produced = True
+            if "mmc4" in series:
+                record = mmc4_record(doc, store_rows, pairs_cfg, counts["mmc4"])
+                if record is not None:
+                    series["mmc4"].add_line(record)
+                    produced = True
+            return produced
+
         with stats.timed():
             try:
                 fs, fpath = resolve(path)
                 with fs.open_input_file(fpath) as f:
                     pf = pq.ParquetFile(f)
-                    present: set[str] = set()
-                    if needs_store:
-                        wanted = {m["sha256"] for ms in pf.read(columns=["metadata"]).column("metadata").to_pylist()
-                                  for m in ms if m and m.get("sha256")}
-                        present = store.index(wanted)
+                    if needs_store:  # the store is searched once per input file, for every hash it uses
+                        store.index(_image_hashes(pf))
                     for batch in pf.iter_batches(batch_size=self.batch_rows):
                         docs = batch.to_pylist()
                         stats.seen(len(docs))
-                        rows_text, rows_pairs = {}, {}
+                        rows_text, rows_pairs = defaultdict(list), defaultdict(list)
                         store_rows = {}
                         if needs_store:
                             shas = {m["sha256"] for d in docs for m in d["metadata"] if m and m.get("sha256")}
-                            columns = STORE_META_COLUMNS + (["content"] if needs_content else [])
-                            store_rows = store.fetch(shas & present, columns)
+                            store_rows = store.fetch(shas, store_columns)  # those index() found
                         for doc in docs:
                             gm = doc["general_metadata"]
                             part = (("crawl", gm.get("crawl_id")), ("lang", gm.get("language")))
-                            produced = False
-                            if "text" in self.to:
-                                counts["text"]["in"] += 1
-                                row = text_row(doc, text_cfg)
-                                if row is None:
-                                    counts["text"]["dropped:no_text"] += 1
-                                else:
-                                    counts["text"]["written"] += 1
-                                    rows_text.setdefault(part, []).append(row)
-                                    produced = True
-                            if wants_pairs:
-                                pairs = document_pairs(doc, store_rows, pairs_cfg, counts["pairs"])
-                                produced |= bool(pairs)
-                                if "pairs" in self.to:
-                                    rows_pairs.setdefault(part, []).extend(pairs)
-                                if "webdataset_pairs" in series:
-                                    for row in pairs:
-                                        key = f"{keys['pairs']:09d}"
-                                        keys["pairs"] += 1
-                                        series["webdataset_pairs"].add_tar_sample(
-                                            key, pair_sample(key, row, store_rows[row["sha256"]]["content"]))
-                                    counts["webdataset_pairs"]["written"] += len(pairs)
-                            if "webdataset_interleaved" in series:
-                                c = counts["webdataset_interleaved"]
-                                c["docs_in"] += 1
-                                record, members = interleaved_sample(doc, store_rows, c)
-                                key = f"{keys['interleaved']:09d}"
-                                keys["interleaved"] += 1
-                                series["webdataset_interleaved"].add_tar_sample(
-                                    key, [("json", json.dumps(record, ensure_ascii=False).encode()), *members])
-                                c["written"] += 1
-                                produced = True
-                            if "mmc4" in series:
-                                record = mmc4_record(doc, store_rows, pairs_cfg, counts["mmc4"])
-                                if record is not None:
-                                    series["mmc4"].add_line(record)
-                                    produced = True
-                            if produced:
+                            if convert(doc, store_rows, rows_text[part], rows_pairs[part]):
                                 stats.keep()
                             else:
                                 stats.drop("no_output")
@@ -198,6 +200,15 @@ class DegradeTask:
             finally:
                 store.close()
         return stats
+
+
+def _image_hashes(pf) -> set[str]:
+    """Every image sha256 a documents file uses (only that leaf column is read)."""
+    import pyarrow.compute as pc
+
+    leaf = next(c.path for c in pf.schema if c.path.startswith("metadata.") and c.path.endswith(".sha256"))
+    metadata = pf.read(columns=[leaf]).column("metadata")
+    return {s for s in pc.struct_field(pc.list_flatten(metadata), "sha256").unique().to_pylist() if s}
 
 
 def reconcile(stats: StageStats) -> None:
@@ -245,8 +256,6 @@ class DegradeJob(FileJob):
         return to
 
     def inputs(self, args, config):
-        from jobs.filter import list_parquet
-
         paths = list_parquet(args.input)
         if not paths:
             raise SystemExit(f"weft degrade: no Parquet files found in {args.input}")
@@ -254,7 +263,6 @@ class DegradeJob(FileJob):
 
     def task(self, args, config):
         from engine.views.settings import from_section
-        from engine.io.fs import list_parquet
 
         cfg = config["degrade"]
         from_section(cfg)  # a bad strategy or key fails here, on the driver, before any task

@@ -15,17 +15,10 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from engine.io.fs import resolve
+from engine.io.fs import list_parquet, resolve  # list_parquet(args.input): every file under the --input list
 from engine.io.output import ParquetOptions
 from engine.stats import StageStats
 from jobs.base import FileJob, FileOutputs, fail_file, output_name, parquet_options, run_job
-
-
-def list_parquet(inputs: list[str]) -> list[str]:
-    """Parquet files under the given files/directories (local or s3://), skipping hidden and _progress paths."""
-    from jobs.validate import list_parquet as under
-
-    return sorted({f for uri in inputs for f in under(uri)})
 
 
 @dataclass

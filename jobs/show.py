@@ -7,8 +7,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.document import from_batch
-from engine.io.fs import resolve
-from jobs.validate import list_parquet
+from engine.io.fs import list_parquet, resolve
 
 
 def find_documents(paths: list[str], doc_id: str | None = None, limit: int = 1, with_images: bool = False):

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
+from engine.document import img_url_sha
 from engine.images.decode import ValidateConfig, decode
 from engine.images.hashing import (
     HashConfig,
@@ -24,7 +25,6 @@ from engine.images.hashing import (
     hamming_hex,
     hash_images,
     hashes_hex,
-    img_url_sha,
     is_near,
     to_hex,
 )

@@ -106,25 +106,10 @@ def test_cli_exits_75_naming_the_holder_before_spark_starts(tmp_path, command):
 # ---------------------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def s3():
-    import boto3
+    from tests.s3server import DUMMY_AWS_ENV, moto_bucket
 
-    from tests.s3server import DUMMY_AWS_ENV, moto_s3
-
-    with moto_s3() as endpoint:
-        env = {**ENV, **DUMMY_AWS_ENV, "WEFT_S3_ENDPOINT_URL": endpoint}
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
-        client.create_bucket(Bucket="weft-lock")
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update({k: env[k] for k in (*DUMMY_AWS_ENV, "WEFT_S3_ENDPOINT_URL")})
-        try:
-            yield client, env
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+    with moto_bucket("weft-lock") as (endpoint, client):  # this process pointed at it too, for the lock under test
+        yield client, {**ENV, **DUMMY_AWS_ENV, "WEFT_S3_ENDPOINT_URL": endpoint}
 
 
 def test_s3_lease_is_exclusive_and_released(s3):

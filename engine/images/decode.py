@@ -3,8 +3,9 @@
 Order of work for one byte string (each step can reject with a counted `reason`, and the cheap ones come first):
 
 1. sha256 of the bytes (always set, also on rejection).
-2. format: sniffed from the magic bytes; a recognised image format that is not in `formats` (svg, ico, bmp, tiff,
-   avif, ...) or bytes that are no known image format -> `format`. `extra["detected"]` names what was seen.
+2. format: sniffed from the magic bytes (engine.images.sniff, the downloader's table too); a recognised image
+   format that is not in `formats` (svg, ico, bmp, tiff, avif, ...) or bytes that are no known image format ->
+   `format`. `extra["detected"]` names what was seen.
 3. header: Pillow parses the header only (no pixel is decoded). The plugin's factory is called directly instead of
    `Image.open`, so Pillow's process-wide `MAX_IMAGE_PIXELS` (a global, with a warning at 89 Mpx and an error at
    179 Mpx) plays no part: our own per-call `max_pixels` is checked on the header size -> `pixels` (a
@@ -41,6 +42,7 @@ from typing import Iterable
 from PIL import Image, ImageFile
 
 from engine.config import defaults_from
+from engine.images.sniff import sniff
 from engine.images.types import Decoded
 
 # Our names for sniffed formats -> Pillow's format id (only the ones we may decode need one).
@@ -84,42 +86,6 @@ class ValidateConfig:
             raise ValueError(f"images.validate.formats: cannot decode {sorted(unknown)} (decodable: {sorted(_PILLOW)})")
         if self.thumbnail_size < 8 or self.min_side < 1 or not 0 < self.min_aspect <= self.max_aspect:
             raise ValueError("images.validate: thumbnail_size >= 8, min_side >= 1, 0 < min_aspect <= max_aspect")
-
-
-def sniff(content: bytes) -> str | None:
-    """The image format named by the first bytes, or None when they are no image format we know."""
-    head = content[:32]
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "gif"
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return "webp"
-    if head.startswith(b"BM"):
-        return "bmp"
-    if head.startswith((b"\x00\x00\x01\x00", b"\x00\x00\x02\x00")):
-        return "ico"
-    if head.startswith((b"II*\x00", b"MM\x00*")):
-        return "tiff"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in (b"avif", b"avis"):
-            return "avif"
-        if brand in (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1"):
-            return "heic"
-        return None
-    if head.startswith((b"\x00\x00\x00\x0cjP  ", b"\xff\x4f\xff\x51")):
-        return "jpeg2000"
-    if head.startswith(b"8BPS"):
-        return "psd"
-    if head[:1] == b"P" and head[1:2] in b"123456" and head[2:3] in b" \t\r\n":
-        return "pnm"
-    text = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text) or b"<svg" in text[:512]:
-        return "svg"
-    return None
 
 
 def _orientation(im: Image.Image) -> int:

@@ -59,9 +59,11 @@ from yarl import URL
 
 from engine.config import ConfigError, defaults_from, typed
 from engine.images.policy import BAD_URL, DNS, REFUSED, Policy, PolicyConfig, Refusal, Target
+from engine.images.sniff import SNIFF_BYTES as _SNIFF_BYTES
+from engine.images.sniff import sniff as sniff_image
 from engine.images.types import Fetched
 
-__all__ = ["FetchConfig", "fetch_all", "fetch_all_async", "sniff_image", "opted_out", "REASONS"]
+__all__ = ["FetchConfig", "fetch_all", "sniff_image", "opted_out", "REASONS"]
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,6 @@ REASONS = ("dns", "connect", "tls", "timeout", "truncated", "bad_response", "sta
            "too_large", "not_an_image", "opted_out", REFUSED, BAD_URL, "redirect_loop", "too_many_redirects", "error")
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_SNIFF_BYTES = 1024     # bytes read before the image signature is judged (SVG may open with an XML prolog)
 _ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
 # X-Robots-Tag rules that carry a value after a colon (so `name:` is not a user-agent token).
 _VALUED_DIRECTIVES = frozenset({"unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"})
@@ -122,31 +123,6 @@ def _coerce_config(config) -> FetchConfig:
 
 
 # -- content checks (pure) -------------------------------------------------------------------------------------
-
-_MAGIC = (
-    (b"\xff\xd8\xff", "jpeg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF87a", "gif"), (b"GIF89a", "gif"),
-    (b"BM", "bmp"), (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"II+\x00", "tiff"), (b"MM\x00+", "tiff"),
-    (b"\x00\x00\x01\x00", "ico"), (b"\x00\x00\x02\x00", "cur"), (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "jp2"),
-    (b"\xff\x4f\xff\x51", "j2k"), (b"\xff\x0a", "jxl"), (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "jxl"),
-)
-_FTYP_IMAGE = frozenset({b"avif", b"avis", b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"})
-
-
-def sniff_image(head: bytes) -> str | None:
-    """The image format the first bytes announce, or None. (BMP's two-byte 'BM' is weak, but a BM-prefixed
-    non-image is rare and the decoder rejects it.)"""
-    for magic, name in _MAGIC:
-        if head.startswith(magic):
-            return name
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[4:8] == b"ftyp" and head[8:12] in _FTYP_IMAGE:
-        return "avif" if head[8:12] in (b"avif", b"avis") else "heif"
-    text = head[:_SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith(b"<svg") or (text.startswith((b"<?xml", b"<!--", b"<!doctype svg")) and b"<svg" in text):
-        return "svg"
-    return None
-
 
 def opted_out(values: Iterable[str], token: str, directives: Iterable[str]) -> bool:
     """True if X-Robots-Tag header values forbid use: a directive of `directives`, bare or addressed to `token`
@@ -527,12 +503,6 @@ class _Run:
             except Exception:  # noqa: BLE001 - whatever yarl rejects in a Location header
                 out.reason = BAD_URL
                 return out
-
-
-async def fetch_all_async(urls: Iterable, config=None, *, resolver: Resolver | None = None,
-                          connector_factory: Callable[..., aiohttp.BaseConnector] | None = None) -> list[Fetched]:
-    """fetch_all inside a running event loop."""
-    return await _Run(_coerce_config(config), resolver, connector_factory).run(list(urls))
 
 
 def fetch_all(urls: Iterable, config=None, *, resolver: Resolver | None = None,

@@ -1,4 +1,4 @@
-"""Image hashes: sha256 of the bytes, `img_url_sha`, and 64-bit pHash / dHash computed over a batch.
+"""Image hashes: 64-bit pHash / dHash computed over a batch.
 
 pHash and dHash are imagehash's algorithms (imagehash 4.3.2 `phash(image)` and `dhash(image)`, hash_size 8),
 bit for bit: grey (`convert("L")`), LANCZOS resize to 32x32 (pHash) or 9x8 (dHash), then
@@ -39,16 +39,6 @@ class HashConfig:
     """Defaults: config/images.yaml `images.hash`."""
 
     near_distance: int
-
-
-def sha256_hex(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
-
-
-def img_url_sha(url: str) -> str:
-    """OmniCorpus's `img_url_sha`: sha256 of the image URL's UTF-8 bytes, hex (the URL as written, no
-    normalisation), the same value engine.warc.ingest writes when it records the image position."""
-    return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _grey(images: Sequence[Image.Image]) -> tuple[np.ndarray, np.ndarray]:

@@ -359,8 +359,7 @@ class ClipScorer(Scorer):
 
     name = "clip"
 
-    def __init__(self, config: ClipConfig | None = None, nsfw_head_path: str | None = None,
-                 nsfw: NsfwConfig | None = None):
+    def __init__(self, config: ClipConfig | None = None, nsfw_head_path: str | None = None):
         self.config = cfg = config or ClipConfig()
         try:
             import open_clip
@@ -398,7 +397,6 @@ class ClipScorer(Scorer):
         self.embed_dim = int(self.model.text_projection.shape[1]) if getattr(self.model, "text_projection", None) \
             is not None else None
         self.aesthetic = self.nsfw_head = None
-        self.nsfw = nsfw
         columns = ["clip_sim"]
         if cfg.return_embeddings:
             columns.append("clip_embedding")
@@ -497,9 +495,8 @@ class ScorerSet(Scorer):
 
     name = "all"
 
-    def __init__(self, scorers: Sequence[Scorer], nsfw: NsfwConfig, clip: ClipConfig):
+    def __init__(self, scorers: Sequence[Scorer]):
         self.scorers = list(scorers)
-        self.nsfw, self.clip = nsfw, clip
         cols: list[str] = []
         for s in self.scorers:
             clash = set(cols) & set(s.columns)
@@ -513,13 +510,6 @@ class ScorerSet(Scorer):
         for s in self.scorers:
             out.update(s.score(images, texts))
         return out
-
-    def unsafe(self, unsafe_prob: np.ndarray) -> np.ndarray:
-        """Boolean per image: unsafe_prob above images.nsfw.threshold (null = not unsafe)."""
-        return is_unsafe(unsafe_prob, self.nsfw)
-
-    def below_min_sim(self, clip_sim: np.ndarray) -> np.ndarray:
-        return below_min_sim(clip_sim, self.clip)
 
 
 def is_unsafe(unsafe_prob: np.ndarray, config: NsfwConfig | None = None) -> np.ndarray:
@@ -582,5 +572,5 @@ def _build(nsfw: NsfwConfig, clip: ClipConfig) -> ScorerSet:
             raise ConfigError("images.nsfw.scorer clip_head needs CLIP: images.clip.enabled and images.clip.weights")
     if clip_on:
         head = nsfw.head_path if nsfw.scorer == "clip_head" else None
-        scorers.append(ClipScorer(clip, nsfw_head_path=head, nsfw=nsfw))
-    return ScorerSet(scorers, nsfw, clip)
+        scorers.append(ClipScorer(clip, nsfw_head_path=head))
+    return ScorerSet(scorers)

@@ -10,6 +10,7 @@ writers of engine.io.output, which resolve their URI here too.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from engine.io import s3
@@ -47,10 +48,14 @@ def exists(uri: str) -> bool:
     return fs.get_file_info(path).type != pafs.FileType.NotFound
 
 
-def list_parquet(uri: str) -> list[str]:
+def list_parquet(uri: str | Iterable[str]) -> list[str]:
     """Every *.parquet under a file or directory (local or s3://), sorted, skipping hidden and temporary files and
-    folders (`.tmp-*`, `_temporary`, `_progress`, ...): what every stage, view and loader reads."""
+    folders (`.tmp-*`, `_temporary`, `_progress`, ...): what every stage, view and loader reads. Given several
+    URIs (a stage's --input list), the sorted union of what is under each."""
     import pyarrow.fs as pafs
+
+    if not isinstance(uri, str):
+        return sorted({f for one in uri for f in list_parquet(one)})
 
     fs, path = resolve(uri)
     info = fs.get_file_info(path)

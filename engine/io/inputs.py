@@ -21,6 +21,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.config import default
 from engine.io import s3
 from engine.io.fs import local_path
 from engine.io.sources import open_source
@@ -124,9 +125,11 @@ def _sample_key(uri: str, seed: int) -> float:
     return int.from_bytes(digest, "big") / 2**64
 
 
-def resolve_inputs(items: list[str], *, limit: int | None = None, sample: float | None = None, seed: int = 0,
-                   manifest_base: str = "s3://commoncrawl/", s3_endpoint_url: str | None = None) -> Inputs:
-    """Expand every item, keep each input once (first listing wins the report), then sample and limit."""
+def resolve_inputs(items: list[str], *, limit: int | None = default("input.limit"),
+                   sample: float | None = default("input.sample"), seed: int = default("input.seed"),
+                   manifest_base: str = default("input.manifest_base"), s3_endpoint_url: str | None = None) -> Inputs:
+    """Expand every item, keep each input once (first listing wins the report), then sample and limit. The keyword
+    defaults are config/defaults.yaml `input`."""
     seen: dict[str, str] = {}
     duplicates: list[tuple[str, str]] = []
     for item in items:

@@ -35,15 +35,21 @@ class ParquetOptions:
     row_group_rows: int
 
 
+def temporary_beside(path: str) -> str:
+    """A fresh hidden name in the directory of local `path` (created): `.tmp-*`, which every reader skips and
+    jobs.base.sweep_temporaries removes; renamed to `path` on commit."""
+    parent, name = path.rsplit("/", 1)
+    os.makedirs(parent, exist_ok=True)
+    return f"{parent}/.tmp-{uuid.uuid4().hex}-{name}"
+
+
 def write_bytes_atomic(uri: str, data: bytes) -> None:
     """Write a small whole file (stats, progress records) so that readers see all of it or none."""
     if uri.startswith("s3://"):
         s3.put_atomic(uri, data)  # one PUT; no directory markers, which pyarrow's create_dir would leave
         return
     _, path = resolve(uri)
-    parent, name = path.rsplit("/", 1)
-    os.makedirs(parent, exist_ok=True)
-    tmp = f"{parent}/.tmp-{uuid.uuid4().hex}-{name}"
+    tmp = temporary_beside(path)
     with open(tmp, "wb") as f:
         f.write(data)
     os.replace(tmp, path)
@@ -70,9 +76,7 @@ class AtomicParquetWriter:
         self.local = not uri.startswith("s3://")
         if self.local:
             self.fs, self.path = resolve(uri)
-            parent, name = self.path.rsplit("/", 1)
-            self.fs.create_dir(parent, recursive=True)
-            self.tmp_path = f"{parent}/.tmp-{uuid.uuid4().hex}-{name}"
+            self.tmp_path = temporary_beside(self.path)
         self._sink: s3.AtomicUpload | None = None
         self._writer: pq.ParquetWriter | None = None
         self._committed = False

@@ -228,9 +228,7 @@ class WeftDataset:
         is the next epoch; this one stays in the state (other ranks or workers may not be done with it)."""
         finished = self.consumption
         for u in units:
-            finished.full[u] = True
-            finished.partial.pop(int(u), None)
-            finished._set.pop(int(u), None)
+            finished.mark_full(int(u))
         self.set_epoch(finished.epoch + 1)
         self.other_epochs = {e: c for e, c in self.other_epochs.items() if e > finished.epoch}
         self.other_epochs[finished.epoch] = finished

@@ -32,27 +32,20 @@ class Consumption:
         bits[row] = True
         n = self._set[unit] = self._set.get(unit, 0) + 1
         if n == len(bits):
-            self.full[unit] = True
-            del self.partial[unit]
-            del self._set[unit]
+            self.mark_full(unit)
+
+    def mark_full(self, unit: int) -> None:
+        """Every row of ``unit`` consumed."""
+        self.full[unit] = True
+        self.partial.pop(unit, None)
+        self._set.pop(unit, None)
 
     def add_keys(self, keys: Iterable) -> None:
         for u, r in keys:
             self.add(int(u), int(r))
 
-    def consumed(self, unit: int, row: int) -> bool:
-        if self.full[unit]:
-            return True
-        bits = self.partial.get(unit)
-        return bool(bits is not None and bits[row])
-
     def partial_rows(self, unit: int) -> np.ndarray | None:
         return self.partial.get(unit)
-
-    def count(self) -> int:
-        """Consumed samples (needs the row count of every fully consumed unit)."""
-        full = sum(int(self.rows_per_unit[int(u)]) for u in np.flatnonzero(self.full))
-        return full + sum(int(b.sum()) for b in self.partial.values())
 
     def done(self) -> bool:
         return bool(self.full.all())
@@ -60,19 +53,15 @@ class Consumption:
     def merge(self, other: "Consumption") -> None:
         if other.epoch != self.epoch or len(other.full) != len(self.full):
             raise ValueError("cannot merge states of different epochs or datasets")
-        self.full |= other.full
-        for u in np.flatnonzero(self.full):
-            self.partial.pop(int(u), None)
-            self._set.pop(int(u), None)
+        for u in np.flatnonzero(other.full):
+            self.mark_full(int(u))
         for u, bits in other.partial.items():
             if self.full[u]:
                 continue
             mine = self.partial.get(u)
             merged = bits.copy() if mine is None else (mine | bits)
             if merged.all():
-                self.full[u] = True
-                self.partial.pop(u, None)
-                self._set.pop(u, None)
+                self.mark_full(u)
             else:
                 self.partial[u] = merged
                 self._set[u] = int(merged.sum())

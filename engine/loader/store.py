@@ -17,7 +17,8 @@ from typing import Sequence
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.loader.units import _parquet_files, as_list, resolve
+from engine.loader.units import as_list, parquet_files, resolve
+from engine.views.store import sha256_ranges
 
 COLUMNS = ("sha256", "content", "width", "height", "format")
 
@@ -30,19 +31,12 @@ class ImageStore:
         self._groups: list[tuple[int, str, int, str | None, str | None]] = []  # (fs, path, rg, min, max)
         self._fss = []
         for uri in self.uris:
-            fs, root = resolve(uri)
+            fs = resolve(uri)[0]
             self._fss.append(fs)
-            for path in _parquet_files(fs, root):
+            for path in parquet_files(uri):
                 with fs.open_input_file(path) as f:
                     md = pq.ParquetFile(f).metadata
-                col = [md.schema.column(i).path for i in range(md.num_columns)].index("sha256")
-                for g in range(md.num_row_groups):
-                    rg = md.row_group(g)
-                    if not rg.num_rows:
-                        continue
-                    st = rg.column(col).statistics
-                    lo, hi = (st.min, st.max) if st is not None and st.has_min_max else (None, None)
-                    self._groups.append((len(self._fss) - 1, path, g, lo, hi))
+                self._groups += [(len(self._fss) - 1, path, g, lo, hi) for g, lo, hi in sha256_ranges(md)]
         self._index: dict[str, tuple[int, int]] | None = None
         self._sorted = self._ranges_usable()
         if self._sorted:

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from engine.io.fs import resolve  # the one URI -> filesystem rule
+from engine.io.fs import exists, list_parquet, resolve  # the one URI -> filesystem rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,23 +25,13 @@ class Unit:
     num_rows: int
 
 
-def _parquet_files(fs: pafs.FileSystem, path: str) -> list[str]:
-    info = fs.get_file_info(path)
-    if info.type == pafs.FileType.File:
-        return [path]
-    if info.type == pafs.FileType.NotFound:
-        raise FileNotFoundError(path)
-    out = []
-    for f in fs.get_file_info(pafs.FileSelector(path, recursive=True)):
-        name = f.path.rsplit("/", 1)[-1]
-        rel_parts = f.path[len(path):].strip("/").split("/")
-        # skip hidden / temporary files and folders (.tmp-*, _SUCCESS, _config, ...)
-        if f.type != pafs.FileType.File or not name.endswith(".parquet"):
-            continue
-        if any(p.startswith((".", "_")) for p in rel_parts):
-            continue
-        out.append(f.path)
-    return sorted(out)
+def parquet_files(uri: str) -> list[str]:
+    """Paths (inside ``resolve(uri)``'s filesystem) of the Parquet files under ``uri``, by engine.io.fs.list_parquet's
+    rule (sorted; hidden and temporary files and folders skipped); FileNotFoundError when ``uri`` does not exist."""
+    files = list_parquet(uri)
+    if not files and not exists(uri):
+        raise FileNotFoundError(uri)
+    return [resolve(f)[1] for f in files]
 
 
 def as_list(uris: str | Sequence[str]) -> list[str]:
@@ -59,7 +49,7 @@ def list_units(uris: str | Sequence[str]) -> tuple[list[Unit], list[pafs.FileSys
     for r, uri in enumerate(uris):
         fs, root = resolve(uri)
         filesystems.append(fs)
-        for path in _parquet_files(fs, root):
+        for path in parquet_files(uri):
             with fs.open_input_file(path) as f:
                 pf = pq.ParquetFile(f)
                 md = pf.metadata

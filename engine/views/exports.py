@@ -71,29 +71,43 @@ def stored_positions(doc: dict, present) -> list[int]:
 
 def document_pairs(doc: dict, store_rows: dict[str, dict], config: PairsConfig, counts: Counter) -> list[dict]:
     """Pairs view rows of one document. counts: images_in, written, dropped:<reason>, caption:<source>, mmc4_*."""
-    gm, texts, metas = doc["general_metadata"], doc["texts"], doc["metadata"]
-    all_images = image_positions(doc)
-    positions = stored_positions(doc, store_rows)
-    counts["images_in"] += len(all_images)
-    counts["dropped:not_in_store"] += len(all_images) - len(positions)
-    captions = caption_document(texts, doc["images"], metas, positions, config, counts)
+    gm = doc["general_metadata"]
+    n_images = len(image_positions(doc))
+    counts["images_in"] += n_images
     rows = []
-    for p in positions:
-        cap = captions.get(p)
-        if cap is None:
-            counts["dropped:no_caption"] += 1
-            continue
-        m, s = metas[p] or {}, store_rows[metas[p]["sha256"]]
+    for p, cap, m, s in _captioned(doc, store_rows, config, counts, n_images, "dropped", "no_caption"):
         rows.append({
             "sha256": m["sha256"], "url": doc["images"][p], "caption": cap.text, "caption_source": cap.source,
-            "similarity": _num(m.get("clip_sim")), "doc_id": gm["id"], "position": p,
-            "width": s.get("width") or m.get("width"), "height": s.get("height") or m.get("height"),
+            "similarity": _num(m.get("clip_sim")), "doc_id": gm["id"], "position": p, **_size(s, m),
             "format": s.get("format"), "bytes": s.get("bytes") or m.get("bytes"),
             "unsafe_prob": _num(m.get("unsafe_prob")), "aesthetic_prob": _num(m.get("aesthetic_prob")),
             "language": gm.get("language"),
         })
     counts["written"] += len(rows)
     return rows
+
+
+def _captioned(doc: dict, store_rows: dict[str, dict], config: PairsConfig, counts: Counter, n_images: int,
+               dropped: str, uncaptioned: str) -> list[tuple]:
+    """(position, caption, image metadata, store row) of each image of `doc` that is in the store and gets a
+    caption; the other `n_images` are counted `<dropped>:not_in_store` or `<dropped>:<uncaptioned>`."""
+    metas = doc["metadata"]
+    positions = stored_positions(doc, store_rows)
+    counts[f"{dropped}:not_in_store"] += n_images - len(positions)
+    captions = caption_document(doc["texts"], doc["images"], metas, positions, config, counts)
+    out = []
+    for p in positions:
+        cap = captions.get(p)
+        if cap is None:
+            counts[f"{dropped}:{uncaptioned}"] += 1
+        else:
+            out.append((p, cap, metas[p], store_rows[metas[p]["sha256"]]))
+    return out
+
+
+def _size(store_row: dict, meta: dict) -> dict:
+    """width and height: the store's, else the document's."""
+    return {k: store_row.get(k) or meta.get(k) for k in ("width", "height")}
 
 
 def pair_sample(key: str, row: dict, content: bytes) -> list[tuple[str, bytes]]:
@@ -139,34 +153,24 @@ def mmc4_record(doc: dict, store_rows: dict[str, dict], config: PairsConfig, cou
     """MMC4-style record of one document, or None when it has no text (`dropped:no_text`). Images are matched
     to paragraphs with the mmc4 strategy (fallback: nearest) whatever degrade.pairs.strategy says, because
     matched_text_index must name a paragraph."""
-    gm, texts, metas = doc["general_metadata"], doc["texts"], doc["metadata"]
+    gm = doc["general_metadata"]
     counts["docs_in"] += 1
-    all_images = image_positions(doc)
-    counts["images_in"] += len(all_images)
+    n_images = len(image_positions(doc))
+    counts["images_in"] += n_images
     ordinal, text_list = {}, []
-    for i, t in enumerate(texts):
+    for i, t in enumerate(doc["texts"]):
         if t is not None:
             ordinal[i] = len(text_list)
             text_list.append(t)
     if not text_list:
         counts["dropped:no_text"] += 1
-        counts["images_dropped:doc_no_text"] += len(all_images)
+        counts["images_dropped:doc_no_text"] += n_images
         return None
-    positions = stored_positions(doc, store_rows)
-    counts["images_dropped:not_in_store"] += len(all_images) - len(positions)
     cfg = dataclasses.replace(config, strategy="mmc4", fallback=["nearest"])
-    matched = caption_document(texts, doc["images"], metas, positions, cfg, counts)
-    info = []
-    for p in positions:
-        cap = matched.get(p)
-        if cap is None:
-            counts["images_dropped:unmatched"] += 1
-            continue
-        m, s = metas[p], store_rows[metas[p]["sha256"]]
-        info.append({"image_name": f"{m['sha256']}.{extension(s.get('format'))}", "raw_url": doc["images"][p],
-                     "matched_text_index": ordinal[cap.text_position], "matched_sim": _num(m.get("clip_sim")),
-                     "match_source": cap.source, "sha256": m["sha256"],
-                     "width": s.get("width") or m.get("width"), "height": s.get("height") or m.get("height")})
+    info = [{"image_name": f"{m['sha256']}.{extension(s.get('format'))}", "raw_url": doc["images"][p],
+             "matched_text_index": ordinal[cap.text_position], "matched_sim": _num(m.get("clip_sim")),
+             "match_source": cap.source, "sha256": m["sha256"], **_size(s, m)}
+            for p, cap, m, s in _captioned(doc, store_rows, cfg, counts, n_images, "images_dropped", "unmatched")]
     counts["images_written"] += len(info)
     counts["written"] += 1
     return {"url": gm["url"], "doc_id": gm["id"], "language": gm.get("language"), "crawl_id": gm.get("crawl_id"),

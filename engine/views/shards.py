@@ -20,10 +20,9 @@ import io
 import json
 import os
 import tarfile
-import uuid
 
 from engine.io.fs import join, resolve
-from engine.io.output import write_bytes_atomic
+from engine.io.output import temporary_beside, write_bytes_atomic
 from engine.views.settings import ExportConfig
 
 
@@ -38,9 +37,7 @@ class AtomicSink:
         self._committed = False
         if self.local:
             _, self.path = resolve(uri)
-            parent, name = self.path.rsplit("/", 1)
-            os.makedirs(parent, exist_ok=True)
-            self.tmp = f"{parent}/.tmp-{uuid.uuid4().hex}-{name}"
+            self.tmp = temporary_beside(self.path)
             self._f = open(self.tmp, "wb")
         else:
             from engine.io.s3 import AtomicUpload

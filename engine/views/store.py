@@ -2,12 +2,14 @@
 `schemas.omnicorpus.image_store_schema()`: sha256 -> content, bytes, width, height, format, url).
 
 A task first asks which of the hashes its documents use are in the store (`index`: reads only the sha256 column,
-one row group at a time, and remembers file, row group and row of each hit), then fetches rows batch by batch
+one row group at a time, skipping row groups whose footer min/max sha256 (`sha256_ranges`, also what the loader's
+store bisects) holds none of them, and remembers file, row group and row of each hit), then fetches rows batch by batch
 (`fetch`: reads the row groups holding them, only the columns asked for), so image bytes are held for one batch of
 documents at a time, never for a whole input file.
 """
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 
 import pyarrow as pa
@@ -24,6 +26,19 @@ def extension(fmt: str | None) -> str:
     return EXTENSIONS.get((fmt or "").lower(), (fmt or "bin").lower())
 
 
+def sha256_ranges(md: pq.FileMetaData) -> list[tuple[int, str | None, str | None]]:
+    """(row group, min sha256, max sha256) of each non-empty row group of a store file, from its footer; min and
+    max are None where the footer has no statistics."""
+    col = [md.schema.column(i).path for i in range(md.num_columns)].index("sha256")
+    out = []
+    for g in range(md.num_row_groups):
+        rg = md.row_group(g)
+        if rg.num_rows:
+            st = rg.column(col).statistics
+            out.append((g, *((st.min, st.max) if st is not None and st.has_min_max else (None, None))))
+    return out
+
+
 class ImageStore:
     def __init__(self, files: list[str]):
         self.files = files
@@ -38,13 +53,16 @@ class ImageStore:
 
     def index(self, wanted: set[str]) -> set[str]:
         """Find `wanted` hashes in the store; returns those present."""
-        todo = pa.array(sorted(wanted - set(self.where)), pa.string())
-        if len(todo):
+        todo = sorted(wanted - self.where.keys())
+        if todo:
+            value_set = pa.array(todo, pa.string())
             for i in range(len(self.files)):
                 pf = self._file(i)
-                for rg in range(pf.num_row_groups):
+                for rg, lo, hi in sha256_ranges(pf.metadata):
+                    if lo is not None and not _any_between(todo, lo, hi):
+                        continue
                     shas = pf.read_row_group(rg, columns=["sha256"]).column("sha256")
-                    hits = pc.indices_nonzero(pc.is_in(shas, value_set=todo)).to_pylist()
+                    hits = pc.indices_nonzero(pc.is_in(shas, value_set=value_set)).to_pylist()
                     for row in hits:
                         self.where.setdefault(shas[row].as_py(), (i, rg, row))
         return {s for s in wanted if s in self.where}
@@ -71,3 +89,9 @@ class ImageStore:
             except Exception:
                 pass
         self._open.clear()
+
+
+def _any_between(ordered: list[str], lo: str, hi: str) -> bool:
+    """Whether the sorted list `ordered` holds a value in [lo, hi]."""
+    k = bisect.bisect_left(ordered, lo)
+    return k < len(ordered) and ordered[k] <= hi

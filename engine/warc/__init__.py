@@ -13,5 +13,5 @@ What lives here (each module imports only those listed after it):
   errors       the leaf: `WarcOpenError`, `SourceError` (shared with engine.io.sources)
 
 engine.warc may import engine.io, engine.html and engine leaf modules (engine.config, engine.document,
-engine.stats) and schemas; never filters or jobs.
+engine.stats, engine.images.sniff: the one magic-byte table) and schemas; never filters or jobs.
 """

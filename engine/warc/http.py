@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import brotli
 
+from engine.images.sniff import sniff
+
 __all__ = ["ContentEncodingError", "HttpHead", "parse_http_head", "dechunk", "decode_content_encoding", "mime_of",
            "sniff_kind"]
 
@@ -171,21 +173,6 @@ _GENERIC_MIMES = {None, "text/plain", "application/octet-stream", "binary/octet-
                   "unknown/unknown", "application/x-unknown-content-type", "*/*", "text/x-unknown"}
 _HTML_MIMES = {"text/html", "application/xhtml+xml", "application/xhtml", "text/xhtml"}
 _HTML_START = re.compile(rb"<(?:!doctype\s+html|html|head|body)[\s>/]", re.IGNORECASE)
-_IMAGE_MAGIC = (
-    (b"\xff\xd8\xff", "jpeg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF87a", "gif"), (b"GIF89a", "gif"),
-    (b"BM", "bmp"), (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"\x00\x00\x01\x00", "ico"),
-)
-
-
-def _sniff_image(head: bytes) -> bool:
-    if any(head.startswith(magic) for magic, _ in _IMAGE_MAGIC):
-        return True
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return True
-    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis", b"heic", b"heix", b"mif1"):
-        return True
-    text = head[:1024].lstrip().lower()
-    return text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text)
 
 
 def sniff_kind(content_type: str | None, payload: bytes) -> str:
@@ -198,7 +185,9 @@ def sniff_kind(content_type: str | None, payload: bytes) -> str:
     if mime not in _GENERIC_MIMES:
         return "other"
     head = payload[:1024]
-    if _sniff_image(head):
+    image = sniff(head)
+    # An HTML page that opens with a comment and inlines an <svg> early must stay a page.
+    if image is not None and (image != "svg" or not _HTML_START.search(head)):
         return "image"
     if _HTML_START.search(head):
         return "html"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from engine.config import defaults_from
-from engine.document import Document, stable_id
+from engine.document import Document, img_url_sha, stable_id
 from engine.html import ExtractConfig, ExtractionRejected, extract
 from engine.html.decode import decode_html
 from engine.stats import StageStats
@@ -166,7 +166,7 @@ def _handle_payload(rec, warc_filename, state, stats, config, on_image) -> Docum
     doc = Document(id=stable_id(rec.url, rec.date, digest), url=rec.url)
     for text, image, alt in zip(ex.texts, ex.images, ex.alts):
         if image is not None:
-            doc.add_image(image, alt=alt, img_url_sha=hashlib.sha256(image.encode()).hexdigest())
+            doc.add_image(image, alt=alt, img_url_sha=img_url_sha(image))
         else:
             doc.add_text(text)
     doc.meta.update(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import BinaryIO
 
+from engine.config import default
 from engine.io.sources import open_source
 from engine.warc.errors import WarcOpenError
 from engine.warc.http import (ContentEncodingError, dechunk, decode_content_encoding, mime_of, parse_http_head,
@@ -450,9 +451,11 @@ def _warcio_records(stream: BinaryIO, max_payload: int, types: set[str] | None) 
 
 # ---------------------------------------------------------------- public entry point
 
-def iter_records(source: str | BinaryIO, *, parser: str = "auto", max_payload_bytes: int = 50 * 2**20,
+def iter_records(source: str | BinaryIO, *, parser: str = default("extract.parser"),
+                 max_payload_bytes: int = default("extract.max_payload_bytes"),
                  record_types: set[str] | None = None) -> Iterator[WarcRecord]:
-    """Yield every record of a WARC/ARC file (see module docstring). Raises WarcOpenError before the first record."""
+    """Yield every record of a WARC/ARC file (see module docstring). Raises WarcOpenError before the first record.
+    `parser` and `max_payload_bytes` default to config/defaults.yaml `extract`."""
     if parser not in ("auto", "fastwarc", "warcio"):
         raise ValueError(f"unknown parser {parser!r}")
     stream, compression, fmt = _open(source)

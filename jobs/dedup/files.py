@@ -3,7 +3,7 @@
 Spark's own Parquet reader and writer need Hadoop's S3 connector (s3a jars), which this Spark does not have, so
 on s3:// the dedup stage does its I/O like extract and filter do: in Python, in the tasks.
 
-* read: the input's files (jobs/validate.py `list_parquet`) become a DataFrame of paths, one file per task,
+* read: the input's files (engine.io.fs.list_parquet) become a DataFrame of paths, one file per task,
   and a mapInArrow reads each file's row groups as batches; hive directories (crawl=X/lang=Y) become string
   columns, as Spark's reader adds them.
 * write: every task writes its rows with `AtomicParquetWriter` to deterministic names,
@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 
-from engine.io.fs import join, resolve
+from engine.io.fs import join, list_parquet, resolve
 from engine.io.output import AtomicParquetWriter, ParquetOptions, write_bytes_atomic
 
 SUCCESS = "_SUCCESS"
@@ -45,8 +45,6 @@ def partition_values(root: str, file: str) -> list[tuple[str, str | None]]:
 
 def list_input(paths: list[str]) -> list[tuple[str, list[tuple[str, str | None]]]]:
     """(file, hive partition values) for every Parquet file under the inputs."""
-    from jobs.validate import list_parquet
-
     files = []
     for root in paths:
         for f in list_parquet(root):
@@ -156,7 +154,7 @@ class _PartWriter:
                                          schema=pa.schema([("path", pa.string()), ("rows", pa.int64())]))
 
 
-def _list_files(root: str) -> list[str]:
+def list_files(root: str) -> list[str]:
     """Every file (hidden ones included) under a table directory, as URIs."""
     if root.startswith("s3://"):
         from engine.io import s3
@@ -171,7 +169,7 @@ def _list_files(root: str) -> list[str]:
     return [os.path.join(d, f) for d, _, names in os.walk(path) for f in names]
 
 
-def _delete(uris: list[str]) -> None:
+def delete_files(uris: list[str]) -> None:
     if not uris:
         return
     if uris[0].startswith("s3://"):
@@ -201,7 +199,7 @@ def write_parquet(df: DataFrame, root: str, schema: pa.Schema, partition_cols: l
     `schema`: the files' Arrow schema (data columns, partition columns excluded)."""
     options = options or ParquetOptions()
     success = join(root, SUCCESS)
-    _delete([u for u in _list_files(root) if u.rstrip("/").rsplit("/", 1)[-1] == SUCCESS])
+    delete_files([u for u in list_files(root) if u.rstrip("/").rsplit("/", 1)[-1] == SUCCESS])
     writer = _PartWriter(root, schema, partition_cols, options, validate)
     written = df.mapInArrow(writer, "path string, rows long").collect()
     keep = {resolve(r["path"])[1] if not root.startswith("s3://") else r["path"] for r in written}
@@ -209,8 +207,8 @@ def write_parquet(df: DataFrame, root: str, schema: pa.Schema, partition_cols: l
         empty = AtomicParquetWriter(join(root, "part-00000.parquet"), schema, options, validate=validate)
         empty.close()
         keep.add(resolve(empty.uri)[1] if not root.startswith("s3://") else empty.uri)
-    stale = [u for u in _list_files(root) if u not in keep]
-    _delete(stale)
+    stale = [u for u in list_files(root) if u not in keep]
+    delete_files(stale)
     _prune_empty_dirs(root)
     write_bytes_atomic(success, b"")
     return sum(r["rows"] for r in written)

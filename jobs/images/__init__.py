@@ -12,7 +12,8 @@ Plan (Spark DataFrames, Arrow batch functions in jobs/images/tasks.py; no row-at
 3+4. the acquired bytes are partitioned by sha256: each distinct image is decoded, validated, hashed (pHash,
    dHash) and scored (images.nsfw / images.clip, images.job.score) once, and the valid ones are written once to
    OUT/images/store/part-NNNNN.parquet (sha256, content, bytes, width, height, format, first URL; sorted by
-   sha256; row groups cut at images.job.store_row_group_mb of content; `content` uncompressed by default).
+   sha256; row groups cut at images.job.store_row_group_mb of content; `content` in images.job.store_compression,
+   the other columns in the `output` section's codec).
 5. per position: failed / dropped (validation, opted_out, unsafe, duplicate_in_document, hash_too_frequent,
    too_many_images, ...) or kept; p_hash_dup_count / d_hash_dup_count = documents sharing the hash.
 6. documents rewritten (metadata filled, removed positions dropped, aligned lists) to OUT/docs/crawl=/lang=/,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from engine.io.fs import exists, join
+from engine.io.fs import exists, join, list_parquet
 from engine.io.output import write_bytes_atomic
 from engine.stats import StageStats
 from jobs.base import Job, parquet_options
@@ -21,9 +21,17 @@ def _read(spark, paths: list[str]):
 
 
 def _has_parquet(uri: str) -> bool:
-    from jobs.validate import list_parquet
+    return bool(list_parquet(uri))  # [] when uri does not exist
 
-    return exists(uri) and bool(list_parquet(uri))
+
+def _drop(pos, cond, reason):
+    """Positions where `cond` holds become `dropped` with `reason` (a name, or a column); `cond` is evaluated
+    on the outcome as it was before (reason is set first, outcome second)."""
+    from pyspark.sql import functions as F
+
+    reason = F.lit(reason) if isinstance(reason, str) else reason
+    return (pos.withColumn("reason", F.when(cond, reason).otherwise(F.col("reason")))
+            .withColumn("outcome", F.when(cond, F.lit("dropped")).otherwise(F.col("outcome"))))
 
 
 def run_images(spark, inputs: list[str], output: str, config: dict, warc_images: str | None = None) -> StageStats:
@@ -93,7 +101,7 @@ def run_images(spark, inputs: list[str], output: str, config: dict, warc_images:
     n_todo = todo.count()
     fetch_wall = time.perf_counter()
     if n_todo and job["download"]:
-        fetch = FetchTask(fetched_dir, images_cfg, int(job["fetch_batch"]))
+        fetch = FetchTask(fetched_dir, images_cfg, int(job["fetch_batch"]), parquet_options(config))
         # all URLs of a host land in one task, whose batches run one after another: per-host limits hold cluster-wide
         ran = (todo.repartition(parts, "host").sortWithinPartitions("host", "key")
                .mapInArrow(fetch, "fetched long, ok long, attempts long, cpu_ms long").collect())
@@ -114,13 +122,13 @@ def run_images(spark, inputs: list[str], output: str, config: dict, warc_images:
     # 3 + 4. decode / validate / hash / score each distinct image once; valid ones into the content-addressed store
     decode_wall = time.perf_counter()
     meta_parts = []
-    from jobs.dedup.files import _delete, _list_files
+    from jobs.dedup.files import delete_files, list_files
 
     if exists(store_dir):  # the store is rewritten: it is complete again only when _SUCCESS reappears
-        _delete([u for u in _list_files(store_dir) if u.rsplit("/", 1)[-1] == "_SUCCESS"])
+        delete_files([u for u in list_files(store_dir) if u.rsplit("/", 1)[-1] == "_SUCCESS"])
     if acquired is not None:
         task = DecodeTask(store_dir, images_cfg, int(job["decode_batch"]), int(job["store_row_group_mb"]) << 20,
-                          str(job["store_compression"]), job["score"])
+                          str(job["store_compression"]), job["score"], parquet_options(config))
         decoded = (acquired.repartition(parts, "sha256").sortWithinPartitions("sha256", "key")
                    .mapInArrow(task, META_DDL).localCheckpoint(eager=True))
         summaries = decoded.where(F.col("outcome") == "_task").collect()
@@ -135,7 +143,7 @@ def run_images(spark, inputs: list[str], output: str, config: dict, warc_images:
     else:
         written = set()
     if exists(store_dir):  # stale parts of an earlier run with more partitions
-        _delete([u for u in _list_files(store_dir) if u.rsplit("/", 1)[-1] not in written])
+        delete_files([u for u in list_files(store_dir) if u.rsplit("/", 1)[-1] not in written])
     write_bytes_atomic(join(store_dir, "_SUCCESS"), b"")
     stats.count("wall_s", "decode", round(time.perf_counter() - decode_wall, 3))
     if fetched_meta is not None:
@@ -165,14 +173,11 @@ def run_images(spark, inputs: list[str], output: str, config: dict, warc_images:
     nsfw = images_cfg["nsfw"]
     unsafe = F.col("unsafe_prob").isNotNull() & (F.col("unsafe_prob") > float(nsfw["threshold"]))
     ok = F.col("outcome") == "ok"
-    pos = pos.withColumn("reason", F.when(ok & unsafe, F.lit("unsafe")).otherwise(F.col("reason")))
-    pos = pos.withColumn("outcome", F.when(ok & unsafe, F.lit("dropped")).otherwise(F.col("outcome")))
+    pos = _drop(pos, ok & unsafe, "unsafe")
     if job["dedup_in_document"]:
         rep = F.row_number().over(Window.partitionBy("doc_id", "sha256").orderBy("pos"))
         pos = pos.withColumn("_rep", F.when(ok, rep))
-        dup = ok & (F.col("_rep") > 1)
-        pos = (pos.withColumn("reason", F.when(dup, F.lit("duplicate_in_document")).otherwise(F.col("reason")))
-               .withColumn("outcome", F.when(dup, F.lit("dropped")).otherwise(F.col("outcome"))).drop("_rep"))
+        pos = _drop(pos, ok & (F.col("_rep") > 1), "duplicate_in_document").drop("_rep")
     pos = pos.localCheckpoint(eager=True)
     # corpus-wide: documents sharing each hash, over the images that passed the per-image checks
     valid = pos.where(ok)
@@ -181,9 +186,7 @@ def run_images(spark, inputs: list[str], output: str, config: dict, warc_images:
         pos = pos.join(counts, h, "left")
     limit = job["max_hash_dup_count"]
     if limit is not None:
-        frequent = ok & (F.col("p_hash_dup_count") > int(limit))
-        pos = (pos.withColumn("reason", F.when(frequent, F.lit("hash_too_frequent")).otherwise(F.col("reason")))
-               .withColumn("outcome", F.when(frequent, F.lit("dropped")).otherwise(F.col("outcome"))))
+        pos = _drop(pos, ok & (F.col("p_hash_dup_count") > int(limit)), "hash_too_frequent")
     # document-level: too many images, unsafe images with action drop_document
     n_ok = F.sum(F.when(ok, 1).otherwise(0)).over(Window.partitionBy("doc_id"))
     rank = F.sum(F.when(ok, 1).otherwise(0)).over(Window.partitionBy("doc_id").orderBy("pos")
@@ -194,16 +197,12 @@ def run_images(spark, inputs: list[str], output: str, config: dict, warc_images:
     if job["too_many_images"] == "drop_document":
         doc_drop = F.when(F.col("_n_ok") > max_images, F.lit("too_many_images"))
     elif job["too_many_images"] == "truncate":
-        cut = ok & (F.col("_rank") > max_images)
-        pos = (pos.withColumn("reason", F.when(cut, F.lit("too_many_images")).otherwise(F.col("reason")))
-               .withColumn("outcome", F.when(cut, F.lit("dropped")).otherwise(F.col("outcome"))))
+        pos = _drop(pos, ok & (F.col("_rank") > max_images), "too_many_images")
     if nsfw["action"] == "drop_document":
         any_unsafe = F.max(F.when(F.col("reason") == "unsafe", 1).otherwise(0)).over(Window.partitionBy("doc_id"))
         doc_drop = F.coalesce(doc_drop, F.when(any_unsafe == 1, F.lit("unsafe_document")))
     pos = pos.withColumn("_doc_drop", doc_drop)
-    dropped_by_doc = ok & F.col("_doc_drop").isNotNull()
-    pos = (pos.withColumn("reason", F.when(dropped_by_doc, F.col("_doc_drop")).otherwise(F.col("reason")))
-           .withColumn("outcome", F.when(dropped_by_doc, F.lit("dropped")).otherwise(F.col("outcome")))
+    pos = (_drop(pos, ok & F.col("_doc_drop").isNotNull(), F.col("_doc_drop"))
            .drop("_n_ok", "_rank").localCheckpoint(eager=True))
 
     # 7 (positions). in = kept + dropped by reason + failed by reason; every position is in exactly one

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 DROP_FETCH_REASONS = frozenset({"opted_out", "refused_address", "bad_url"})
 # Decode reasons that are a failure of the file itself; every other decode reason is a validation drop.
 FAILED_DECODE_REASONS = frozenset({"corrupt", "truncated"})
+_LEVELLED = frozenset({"zstd", "gzip", "brotli"})  # pyarrow takes a compression level for these codecs only
 
 FETCHED_SCHEMA = pa.schema([
     ("key", pa.string()), ("url", pa.string()), ("final_url", pa.string()), ("status", pa.int32()),
@@ -96,11 +97,13 @@ class FetchTask:
     fetched_dir: str
     images_section: dict
     batch: int
+    parquet: ParquetOptions  # the `output` section's codec and level (jobs.base.parquet_options)
 
     def __call__(self, batches):
         from engine.images.fetch import FetchConfig, fetch_all
 
         config = FetchConfig.from_section(self.images_section)
+        options = replace(self.parquet, row_group_rows=1 << 30)  # one row group per batch file
         pending: list[tuple[str, str]] = []
 
         def flush():
@@ -120,7 +123,6 @@ class FetchTask:
                 "content": pa.array(contents, pa.binary()), "fetched_at": [now] * len(keys),
             }, schema=FETCHED_SCHEMA)
             name = hashlib.sha1("\n".join(keys).encode()).hexdigest()[:20]
-            options = ParquetOptions(compression="zstd", compression_level=3, row_group_rows=1 << 30)
             writer = AtomicParquetWriter(join(self.fetched_dir, f"part-{name}.parquet"), FETCHED_SCHEMA, options,
                                          validate=False)
             try:
@@ -158,6 +160,7 @@ class DecodeTask:
     row_group_bytes: int
     content_compression: str
     score: str  # auto | true | false
+    parquet: ParquetOptions  # the `output` section's codec and level, for every column but `content`
 
     def _scorers(self):
         if self.score in (False, "false", "off", None):
@@ -183,11 +186,12 @@ class DecodeTask:
         validate = typed(ValidateConfig, self.images_section.get("validate") or {}, "images.validate")
         scorers, scorer_state = self._scorers()
         schema = image_store_schema()
-        codec = {"sha256": "zstd", "content": self.content_compression, "bytes": "zstd", "width": "zstd",
-                 "height": "zstd", "format": "zstd", "url": "zstd"}
-        name = f"part-{TaskContext.get().partitionId():05d}.parquet"
-        levels = {c: 3 for c, v in codec.items() if v == "zstd"}  # pyarrow: no level for none/snappy
+        codec = {c: self.parquet.compression for c in schema.names}
+        codec["content"] = self.content_compression
+        levels = {c: self.parquet.compression_level for c, v in codec.items() if v in _LEVELLED}
+        # row groups are cut by bytes in flush_store, not by rows
         options = ParquetOptions(compression=codec, compression_level=levels, row_group_rows=1 << 30)
+        name = f"part-{TaskContext.get().partitionId():05d}.parquet"
         writer = AtomicParquetWriter(join(self.store_dir, name), schema, options, validate=False)
         store_rows: list[dict] = []
         store_bytes = 0
@@ -203,6 +207,7 @@ class DecodeTask:
                 store_bytes = 0
 
         def process(groups):
+            nonlocal store_bytes
             decoded = decode_many([g[1] for g in groups], validate)
             stats["decoded"] += len(decoded)
             ok = [i for i, d in enumerate(decoded) if d.ok and d.thumbnail is not None]
@@ -221,12 +226,13 @@ class DecodeTask:
             rows = []
             for i, ((sha, content, users), d) in enumerate(zip(groups, decoded)):
                 outcome, reason = decode_outcome(d.reason)
-                if i in ok and outcome == "ok":
-                    users_sorted = sorted(users, key=lambda u: u[1])
+                if i in hashes and outcome == "ok":
                     store_rows.append({"sha256": d.sha256, "content": content, "bytes": len(content),
                                        "width": d.width, "height": d.height, "format": d.format,
-                                       "url": users_sorted[0][1]})
-                    nonlocal_add(len(content))
+                                       "url": min(u[1] for u in users)})
+                    store_bytes += len(content)
+                    stats["store_rows"] += 1
+                    stats["store_bytes"] += len(content)
                 elif outcome == "ok":  # valid but no thumbnail: cannot happen with decode(); be safe
                     outcome, reason = "failed", "corrupt"
                 p, dh = hashes.get(i, (None, None))
@@ -240,12 +246,6 @@ class DecodeTask:
             for d in decoded:
                 d.thumbnail = None
             return pa.RecordBatch.from_pylist(rows, schema=META_SCHEMA)
-
-        def nonlocal_add(n):
-            nonlocal store_bytes
-            store_bytes += n
-            stats["store_rows"] += 1
-            stats["store_bytes"] += n
 
         try:
             current: tuple | None = None
@@ -298,7 +298,7 @@ class Rewrite:
 
     def __call__(self, batches):
         from engine.document import from_batch, to_batch
-        from engine.images.hashing import img_url_sha
+        from engine.document import img_url_sha
         from schemas.omnicorpus import IMAGE_METADATA_NAMES, arrow_schema
 
         schema = arrow_schema()
