@@ -23,6 +23,10 @@ Datasets (read from ../shared/data/extraction; the bench skips cleanly when abse
   real Arabic words with Arabic commas and question marks (Arabizer: same layout, same reference, another
   script); and Readability's four RTL layouts with lorem ipsum and with real Arabic, Persian, Urdu and Hebrew
   sentences (tests/data/extraction/rtl, see its SOURCE.txt). weft runs here through `extract()` directly.
+- extract_dev (tests/data/extract_dev, benchmarks/extract_dev.py): hand-labelled forum threads, Q&A, CJK
+  articles, docs, listings, product and profile pages; F1 per page kind, weft and trafilatura side by side, for
+  the dev part (and with --held the held-back part). Then the per-document confidence: Spearman correlation of
+  weft's extraction_agreement with its F1 on every set, and the union fallback's effect and share of pages.
 - Speed: docs per CPU-second of this process (time.process_time, so other load on the machine does not count),
   over both sets with the HTML already in memory, median of --repeats runs, interleaved between extractors.
 weft runs through `jobs.extract_html` (the `weft extract-html` code path); trafilatura 2.3 runs with its
@@ -38,54 +42,18 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from html import escape as html_escape, unescape as html_unescape
 from pathlib import Path
 from typing import Callable
 
+from benchmarks import extract_dev
+from benchmarks.metrics import CJK_RANGES as _CJK, CJK_TOKEN, WORD_TOKEN as _TOKEN, prf, shingle_tp_fp_fn  # noqa: F401 (tests import them here)
 from engine.html.urls import normalise, page_base, parse_srcset, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data" / "extraction"
 FAKEHOST = "http://fakehost/test/page.html"  # Readability.js test harness page URL
-
-# ---------------------------------------------------------------------------------------------- text metric
-_TOKEN = re.compile(r"\w+")
-
-
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-# Chinese and Japanese write no spaces between words, so `\w+` makes a whole clause one token: for the
-# per-script section, each Han/kana character is a token of its own
-CJK_TOKEN = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")
-
-
-def shingles(text: str, n: int = 4, token: re.Pattern = _TOKEN) -> Counter:
-    tokens = token.findall(text or "")
-    return Counter(tuple(tokens[i:i + n]) for i in range(max(1, len(tokens) - n + 1)) if tokens[i:i + n])
-
-
-def shingle_tp_fp_fn(truth: str, pred: str, token: re.Pattern = _TOKEN) -> tuple[float, float, float]:
-    t, p = shingles(truth, token=token), shingles(pred, token=token)
-    tp = float(sum((t & p).values()))
-    fp = float(sum((p - t).values()))
-    fn = float(sum((t - p).values()))
-    s = tp + fp + fn
-    return (tp / s, fp / s, fn / s) if s else (0.0, 0.0, 0.0)
-
-
-def prf(counts: list[tuple[float, float, float]]) -> dict[str, float]:
-    def precision(tp, fp, fn):
-        return 1.0 if fp == fn == 0 else 0.0 if tp == fp == 0 else tp / (tp + fp)
-
-    def recall(tp, fp, fn):
-        return 1.0 if fp == fn == 0 else 0.0 if tp == fn == 0 else tp / (tp + fn)
-
-    ps = [precision(*c) for c in counts if c[0] + c[1] > 0]
-    rs = [recall(*c) for c in counts if c[0] + c[2] > 0]
-    p = statistics.mean(ps) if ps else 0.0
-    r = statistics.mean(rs) if rs else 0.0
-    return {"f1": 2 * p * r / (p + r) if p + r else 0.0, "precision": p, "recall": r}
-
+UNION_PROBE = 0.5  # agreement below which the confidence table tries the union fallback
 
 # --------------------------------------------------------------------------------------------- datasets
 def load_scrapinghub() -> list[dict]:
@@ -382,17 +350,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3, help="speed repeats (0: quality only)")
     ap.add_argument("--only", nargs="*", help="run only these extractors (names as in the table)")
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "bench" / "extract.json")
+    ap.add_argument("--held", action="store_true",
+                    help="also score the held-back part of tests/data/extract_dev (measured only at the end)")
     args = ap.parse_args(argv)
     if not (DATA / "scrapinghub-aeb").is_dir() or not (DATA / "mozilla-readability").is_dir():
         print(f"bench-extract: skipped, {DATA} not found")
         return 0
     sh, rd = load_scrapinghub(), load_readability()
+    dev = extract_dev.load_dev(("dev", "held") if args.held else ("dev",))
     extractors = {k: v for k, v in {"weft": None, **PEERS}.items() if not args.only or k in args.only}
     results: dict[str, dict] = {}
     outputs: dict[str, dict] = {}
     for name, fn in extractors.items():
         res = outputs[name] = {}
-        for pages in (sh, rd):
+        for pages in (sh, rd, dev):
             if fn is None:
                 res.update(run_weft(pages))
             else:
@@ -416,9 +387,19 @@ def main(argv: list[str] | None = None) -> int:
     scripts = per_script(rd, outputs, script_fns) if script_fns else []
     if scripts:
         print_per_script(scripts, list(script_fns))
+    kind_names = [n for n in ("weft", "trafilatura") if n in outputs]
+    kinds = extract_dev.per_kind(dev, {n: outputs[n] for n in kind_names},
+                                 lambda truth, text: shingle_tp_fp_fn(truth, text, CJK_TOKEN))
+    extract_dev.print_per_kind(kinds, kind_names)
+    confidence = []
+    if "weft" in extractors:
+        confidence = extract_dev.confidence({"scrapinghub-aeb": (sh, _TOKEN), "mozilla-readability": (rd, _TOKEN),
+                                             "extract_dev": (dev, CJK_TOKEN)}, UNION_PROBE)
+        extract_dev.print_confidence(confidence, UNION_PROBE)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"docs_timed": len(docs), "repeats": args.repeats, "results": results,
-                                    "per_script": scripts}, indent=2))
+                                    "per_script": scripts, "extract_dev": kinds, "confidence": confidence},
+                                   indent=2))
     print(f"\nwritten {args.out}")
     return 0
 

@@ -9,8 +9,9 @@ documents), without repeated texts. Skips cleanly when ../shared/data is absent.
 Peer: datatrove's GopherQualityFilter, GopherRepetitionFilter, C4QualityFilter and FineWebQualityFilter with
 their defaults, run in the separate venv .venv-datatrove (python3 -m venv .venv-datatrove &&
 .venv-datatrove/bin/pip install datatrove spacy regex), never imported here. Each filter sees a fresh copy of
-each text (C4 rewrites text in datatrove). weft's families decide with the default config/filters.yaml rules
-for English, the language datatrove's filters assume. Without that venv, only weft's speed is measured (no parity,
+each text (C4 rewrites text in datatrove). weft's families decide with the `fineweb` preset's rules of
+config/filters.yaml for English, the language datatrove's filters assume. Speed is the stage as configured
+(the default preset, `weft`). Good and boilerplate kept per preset: benchmarks/filter_quality.py. Without that venv, only weft's speed is measured (no parity,
 no datatrove timings).
 
 Speed: CPU seconds per pass, median over repeats, for (a) weft's four families, (b) datatrove's four filters
@@ -266,7 +267,8 @@ def main(argv=None) -> int:
     from filters.rules import FilterConfig
     from filters.text import TextStats
 
-    cfg = FilterConfig.load()
+    cfg = FilterConfig.load()  # the stage as it runs by default (speed)
+    parity_cfg = FilterConfig.load(preset="fineweb")  # datatrove's rules, one for one
     peer_proc = None
     report: dict = {"documents": len(docs), "parity": {}, "disagreements": []}
     texts = [d["text"] for d in docs]
@@ -280,7 +282,7 @@ def main(argv=None) -> int:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if peer_proc.stdout.readline().strip() != "ready":
             raise RuntimeError("the datatrove process did not start")
-        parity(report, docs, weft_family_decisions(texts, cfg), json.loads(Path(dst).read_text()))
+        parity(report, docs, weft_family_decisions(texts, parity_cfg), json.loads(Path(dst).read_text()))
 
     def peer_pass(subset: str) -> float:
         """CPU seconds of one datatrove pass over `subset` ('all' or 'typical'), in its own process."""
@@ -294,7 +296,7 @@ def main(argv=None) -> int:
     from filters.text import clear_token_caches as cold  # every pass starts like a fresh worker
 
     flagged_dir = cfg.resolve(cfg.safety["flagged_words_dir"])
-    families = text_families(str(flagged_dir) if flagged_dir else None)
+    families = text_families(str(flagged_dir) if flagged_dir else None, int(cfg.safety["flagged_distinct_full"]))
 
     def weft_rules():  # the text families alone, document by document
         for t in texts:

@@ -8,13 +8,14 @@ gpu (default): the layout of a GPU executor. Images (JPEG/PNG/WebP bytes held in
     stage A, on --workers CPU processes (one per core, as Spark tasks): engine.images.decode.decode_many +
     hashing.hash_images + the nudenet scorer (onnxruntime on CPU, 1 thread per worker);
     stage B, in this process on the GPU (CPU when none): the CLIP scorer (--model, default ViT-L-14, fp16 on
-    GPU), image embeddings and clip_sim against two distinct texts per image, for each of --batch-sizes.
+    GPU), image embeddings and clip_sim against three distinct texts per image (alt text and the paragraph
+    on each side, as the job compares them with images.clip.neighbours: 1), for each of --batch-sizes.
   Reported: images/s of each stage, the sequential end to end (A then B), and the pipelined bound min(A, B),
   per batch size, plus GPU memory peak. CLIP weights: --weights PATH, else random (allow_random_weights), which
   costs the same time.
 cpu (--cpu-per-core): one core (sched_setaffinity, 1 thread), CPU seconds (process time, so other load on the
   machine does not count): nudenet images per CPU-second (preprocess + ONNX, batches of 16) and CLIP ViT-B-32
-  (random weights, fp32) images per CPU-second, image tower only and with clip_sim (two distinct texts per image).
+  (random weights, fp32) images per CPU-second, image tower only and with clip_sim (three distinct texts per image).
 
     python -m benchmarks.gpu_images                       # GPU run: 2048 images, batch sizes 32,64,128,256
     python -m benchmarks.gpu_images --smoke               # tiny CPU smoke run (ViT-S-32, 24 images)
@@ -49,9 +50,11 @@ CAPTIONS = ["a photo of a person", "a cat sitting on a chair", "a red motorcycle
 
 
 def _texts(n: int) -> list[list[str]]:
-    """Two distinct candidate texts per image (an alt text and a paragraph), as the job passes them."""
+    """Three distinct candidate texts per image (its alt text, the paragraph before and the one after), as the
+    job's rewrite passes them with images.clip.neighbours: 1."""
     return [[f"{CAPTIONS[i % len(CAPTIONS)]}, picture {i}",
-             f"paragraph {i}: a longer text about {CAPTIONS[(i + 3) % len(CAPTIONS)]} and other things"]
+             f"paragraph {i}: a longer text about {CAPTIONS[(i + 3) % len(CAPTIONS)]} and other things",
+             f"paragraph {i + 1}: what follows, about {CAPTIONS[(i + 5) % len(CAPTIONS)]} once more"]
             for i in range(n)]
 
 

@@ -1,15 +1,21 @@
-"""Language-ID accuracy per language on ../shared/data/langid/lingua/sentences/ (300 web sentences per language,
-label = file name), next to the published CLD2 / CLD3 / langid / lingua figures in average-accuracy-values.csv
-(those are averages over sentences, word pairs and single words; ours is sentences only, so compare the
-columns, not as an exact match). Also reports sentences per CPU-second.
+"""Language ID per mode on ../shared/data/langid/lingua (75 languages, label = file name): fastText lid.176 alone,
+lingua alone (all 75 languages; high- and low-accuracy mode) and weft's router (config/filters.yaml
+`langid.router`), on sentences and word pairs. Macro accuracy over the 67 languages lid.176 knows and over all
+75, per-language worst cases, the languages where the router is worse than either detector alone, and lines per
+CPU-second. Then, on the filter benchmark's documents (.bench/filter_docs_v2.jsonl, written by
+benchmarks/filters.py), how often each route decides a page and what the router and `lang_main_share` cost.
 
-    python -m benchmarks.langid [--model PATH] [--json .bench/langid.json]
+Split: the first half of each file is where the router's settings were chosen (reported as `tune`); the second
+half (`held`) was not looked at while choosing, and is the number to quote. No setting is per language.
+
+    python -m benchmarks.langid [--kinds sentences word-pairs] [--json .bench/langid.json]
 """
 from __future__ import annotations
 
 import argparse
-import csv
+import dataclasses
 import json
+import resource
 import statistics
 import sys
 import time
@@ -17,12 +23,138 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LINGUA = ROOT / ".." / "shared" / "data" / "langid" / "lingua"
-PEERS = ("cld2", "cld3", "langid", "lingua-high-accuracy", "lingua-low-accuracy")
+DOCS = ROOT / ".bench" / "filter_docs_v2.jsonl"
+MODES = ("fasttext", "lingua", "lingua_low", "routed", "routed_low")
+
+
+def read(kind: str) -> dict[str, list[str]]:
+    return {p.stem: [l for l in p.read_text(encoding="utf-8").splitlines() if l.strip()]
+            for p in sorted((LINGUA / kind).glob("*.txt"))}
+
+
+def detectors(lid) -> dict:
+    """mode -> function(text) -> label."""
+    from lingua import LanguageDetectorBuilder
+
+    from filters.langid import LanguageIdentifier
+
+    def lingua_alone(low: bool):
+        builder = LanguageDetectorBuilder.from_all_languages()
+        det = (builder.with_low_accuracy_mode() if low else builder).build()
+
+        def detect(text: str):
+            lang = det.detect_language_of(text)
+            return lang.iso_code_639_1.name.lower() if lang else None
+        return detect
+
+    def variant(**router):
+        return LanguageIdentifier(lid.model_path, lid.max_chars, dataclasses.replace(lid.router, **router),
+                                  None, lid.aliases)
+
+    fasttext, routed_low = variant(enabled=False), variant(low_accuracy=True)
+    return {"fasttext": lambda t: fasttext.predict(t)[0], "lingua": lingua_alone(False),
+            "lingua_low": lingua_alone(True), "routed": lambda t: lid.predict(t)[0],
+            "routed_low": lambda t: routed_low.predict(t)[0], "_routes": lid}
+
+
+def run_kind(kind: str, lid, fns: dict, known: set[str]) -> dict:
+    data = read(kind)
+    halves = {c: len(lines) // 2 for c, lines in data.items()}
+    acc: dict[str, dict[str, dict[str, float]]] = {}  # part -> mode -> lang -> accuracy
+    cpu: dict[str, float] = {}
+    routes: dict[str, int] = {}
+    for mode in MODES:
+        fn = fns[mode]
+        for part in ("tune", "held"):  # tune first: lingua loads its models lazily, the timed half runs warm
+            t = time.process_time()
+            res = {}
+            for code, lines in data.items():
+                sel = lines[: halves[code]] if part == "tune" else lines[halves[code]:]
+                if mode == "routed" and part == "held":
+                    for line in sel:
+                        r = lid.detect(line).route
+                        routes[r] = routes.get(r, 0) + 1
+                res[code] = sum(fn(line) == code for line in sel) / len(sel)
+            if part == "held":
+                cpu[mode] = time.process_time() - t
+            acc.setdefault(part, {})[mode] = res
+    n_held = sum(len(lines) - halves[c] for c, lines in data.items())
+    report = {"lines_held": n_held, "routes_held": routes,
+              "lines_per_cpu_s": {m: n_held / cpu[m] for m in MODES}, "macro": {}, "per_language_held": {}}
+    for part, modes in acc.items():
+        report["macro"][part] = {m: {"all_75": statistics.mean(r.values()),
+                                     "known_67": statistics.mean(v for c, v in r.items() if c in known)}
+                                 for m, r in modes.items()}
+    held = acc["held"]
+    for code in data:
+        report["per_language_held"][code] = {m: round(held[m][code], 4) for m in MODES}
+    return report
+
+
+def print_kind(kind: str, rep: dict) -> None:
+    print(f"\n== {kind}: {rep['lines_held']} held-out lines; macro accuracy (tune = first halves, held = second)")
+    print(f"{'mode':<12}{'tune 75':>9}{'tune 67':>9}{'held 75':>9}{'held 67':>9}{'lines/cpu-s':>13}")
+    for m in MODES:
+        t, h = rep["macro"]["tune"][m], rep["macro"]["held"][m]
+        print(f"{m:<12}{t['all_75']:>9.4f}{t['known_67']:>9.4f}{h['all_75']:>9.4f}{h['known_67']:>9.4f}"
+              f"{rep['lines_per_cpu_s'][m]:>13.0f}")
+    total = sum(rep["routes_held"].values())
+    print("routes (held): " + ", ".join(f"{r} {n / total:.1%}" for r, n in sorted(rep["routes_held"].items())))
+    per = rep["per_language_held"]
+    worst = sorted(per, key=lambda c: per[c]["routed"])[:8]
+    print("worst routed (held): " + ", ".join(
+        f"{c} {per[c]['routed']:.2f} (ft {per[c]['fasttext']:.2f}, lingua {per[c]['lingua']:.2f})" for c in worst))
+    lines_per_lang = rep["lines_held"] / len(per)
+    # worse than the better detector alone by more than one line of the language's held-out half
+    behind = {c: v for c, v in per.items() if v["routed"] < max(v["fasttext"], v["lingua"]) - 1.5 / lines_per_lang}
+    print(f"router worse than fastText or lingua alone by > 1 line of {lines_per_lang:.0f}: " + (", ".join(
+        f"{c} {v['routed']:.2f} (ft {v['fasttext']:.2f}, lingua {v['lingua']:.2f})" for c, v in sorted(behind.items()))
+        or "none"))
+    rep["router_behind"] = sorted(behind)
+
+
+def documents(lid) -> dict | None:
+    """Routes and CPU cost on the filter benchmark's pages (fastText alone vs router; lang_main_share)."""
+    if not DOCS.exists():
+        print(f"\n{DOCS} not found (run `make bench-filters` once): no page-level numbers")
+        return None
+    from filters.langid import LanguageIdentifier
+
+    docs = [json.loads(line) for line in DOCS.open(encoding="utf-8")]
+    texts = [d["text"] for d in docs]
+    paras = [t.split("\n") for t in texts]  # one paragraph per line, as benchmarks/filters.py builds pages
+    plain = LanguageIdentifier(lid.model_path, lid.max_chars, dataclasses.replace(lid.router, enabled=False),
+                               None, lid.aliases)
+    [lid.predict(t) for t in texts]  # warm (lingua models load lazily)
+    langs = [lid.predict(t)[0] for t in texts]
+    times: dict[str, list[float]] = {"fasttext": [], "routed": [], "main_share": []}
+    for _ in range(5):  # alternating passes, medians
+        for name, fn in (("fasttext", lambda: [plain.predict(t) for t in texts]),
+                         ("routed", lambda: [lid.predict(t) for t in texts]),
+                         ("main_share", lambda: [lid.main_share(p, l) for p, l in zip(paras, langs)])):
+            t = time.process_time()
+            fn()
+            times[name].append(time.process_time() - t)
+    routes: dict[str, int] = {}
+    for t in texts:
+        r = lid.detect(t).route
+        routes[r] = routes.get(r, 0) + 1
+    shares = [s for p, l in zip(paras, langs) if (s := lid.main_share(p, l)) is not None]
+    us = {k: 1e6 * statistics.median(v) / len(texts) for k, v in times.items()}
+    out = {"documents": len(texts), "routes": routes, "us_per_doc": us,
+           "main_share": {"computed": len(shares), "below_0.9": sum(s < 0.9 for s in shares),
+                          "below_0.5": sum(s < 0.5 for s in shares)}}
+    print(f"\n== {len(texts)} filter-benchmark pages: routes {routes}")
+    print("CPU microseconds per page (median of 5 alternating passes): " + ", ".join(
+        f"{k} {v:.0f}" for k, v in us.items()))
+    print(f"lang_main_share computed on {len(shares)} pages; < 0.9 on {out['main_share']['below_0.9']}, "
+          f"< 0.5 on {out['main_share']['below_0.5']}")
+    return out
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.langid", description=__doc__.split("\n\n")[0])
-    p.add_argument("--model", help="fastText model (default lid.176.ftz)")
+    p.add_argument("--kinds", nargs="+", default=["sentences", "word-pairs"])
     p.add_argument("--json", default=str(ROOT / ".bench" / "langid.json"))
     args = p.parse_args(argv)
     if not LINGUA.exists():
@@ -31,39 +163,23 @@ def main(argv=None) -> int:
     from filters.langid import LanguageIdentifier
     from filters.rules import FilterConfig
 
-    lid = LanguageIdentifier(args.model, FilterConfig.load().langid["max_chars"])
-    lid.model
-    published = {row["language"].lower(): row for row in csv.DictReader(open(LINGUA / "average-accuracy-values.csv"))}
-    rows, n_total, cpu = [], 0, 0.0
-    for path in sorted((LINGUA / "sentences").glob("*.txt")):
-        code = path.stem
-        lines = [l for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
-        t = time.process_time()
-        hits = sum(lid.predict(l)[0] == code for l in lines)
-        cpu += time.process_time() - t
-        n_total += len(lines)
-        rows.append({"lang": code, "n": len(lines), "weft_fasttext": 100.0 * hits / len(lines)})
-    # The CSV names languages in English; filters/data/lingua_names.json maps the ISO file names to them.
-    by_name = published
-    code_to_name = json.loads((ROOT / "filters" / "data" / "lingua_names.json").read_text())
-    for r in rows:
-        pub = by_name.get(code_to_name.get(r["lang"], ""), {})
-        for peer in PEERS:
-            v = pub.get(peer)
-            r[peer] = None if v in (None, "", "NaN") else round(float(v), 1)
-    print(f"{'lang':<6}{'weft':>7}" + "".join(f"{p[:12]:>14}" for p in PEERS))
-    for r in rows:
-        print(f"{r['lang']:<6}{r['weft_fasttext']:>7.1f}" + "".join(
-            f"{'-' if r[p] is None else r[p]:>14}" for p in PEERS))
-    summary = {"weft_fasttext_mean": statistics.mean(r["weft_fasttext"] for r in rows)}
-    for peer in PEERS:
-        both = [r for r in rows if r[peer] is not None]
-        summary[f"{peer}_mean_same_languages"] = statistics.mean(r[peer] for r in both) if both else None
-        summary[f"weft_mean_on_{peer}_languages"] = statistics.mean(r["weft_fasttext"] for r in both) if both else None
-    summary["sentences_per_cpu_s"] = n_total / cpu if cpu else None
-    print(json.dumps({k: (round(v, 2) if isinstance(v, float) else v) for k, v in summary.items()}, indent=1))
+    lid = LanguageIdentifier.from_config(FilterConfig.load())
+    if lid.router is None:
+        print("langid.router.enabled is false in the config: nothing to compare")
+        return 1
+    known = {c for c in read("sentences") if c in lid.fasttext_codes}
+    print(f"{len(known)} of the lingua languages are lid.176 labels (after langid.aliases); "
+          f"missing: {', '.join(sorted(set(read('sentences')) - known))}")
+    fns = detectors(lid)
+    report = {"known_to_fasttext": sorted(known)}
+    for kind in args.kinds:
+        report[kind] = run_kind(kind, lid, fns, known)
+        print_kind(kind, report[kind])
+    report["pages"] = documents(lid)
+    report["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak RSS {report['max_rss_mib']:.0f} MiB (lingua's models for every language seen, both modes)")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps({"rows": rows, "summary": summary}, indent=1))
+    Path(args.json).write_text(json.dumps(report, indent=1))
     return 0
 
 

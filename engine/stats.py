@@ -28,6 +28,9 @@ class StageStats:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     cores: int = 1
+    # records that are documents in a user's sense, where a stage reads other records too (extract: HTML
+    # responses, not requests, metadata or images); 0 = every record is one. docs_per_s_per_core divides these.
+    documents: int = 0
     # files: in/done/skipped (resume)/failed-by-reason; side: side outputs (e.g. warc_images rows);
     # by: free-form breakdowns such as kept documents per language or dropped per rule and language.
     files: Counter = field(default_factory=Counter)
@@ -63,7 +66,7 @@ class StageStats:
 
     # -- combining --------------------------------------------------------------------------------------
     def __iadd__(self, other: "StageStats") -> "StageStats":
-        for name in ("records_in", "kept", "bytes_in", "bytes_out", "cpu_s"):
+        for name in ("records_in", "kept", "bytes_in", "bytes_out", "cpu_s", "documents"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         # Tasks run in parallel: wall time of the merge is set by the job, not summed.
         self.wall_s = max(self.wall_s, other.wall_s)
@@ -105,9 +108,10 @@ class StageStats:
             "wall_s": round(self.wall_s, 3),
             "cpu_s": round(self.cpu_s, 3),
             "cores": self.cores,
-            "docs_per_s_per_core": round(self.records_in / self.cpu_s, 1) if self.cpu_s else None,
+            "documents": self.documents,
+            "docs_per_s_per_core": round((self.documents or self.records_in) / self.cpu_s, 1) if self.cpu_s else None,
             "docs_per_s_per_core_wall": (
-                round(self.records_in / (self.wall_s * self.cores), 1) if self.wall_s else None
+                round((self.documents or self.records_in) / (self.wall_s * self.cores), 1) if self.wall_s else None
             ),
             "files": dict(self.files),
             "files_failed": dict(self.files_failed),
@@ -128,6 +132,7 @@ class StageStats:
             wall_s=d.get("wall_s", 0.0),
             cpu_s=d.get("cpu_s", 0.0),
             cores=d.get("cores", 1),
+            documents=d.get("documents", 0),
             files=Counter(d.get("files", {})),
             files_failed=Counter(d.get("files_failed", {})),
             side=Counter(d.get("side_outputs", {})),

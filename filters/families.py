@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from engine.document import Document
-from filters import c4, fineweb, gopher, omnicorpus
+from filters import c4, fineweb, gopher, lines, omnicorpus, quality
 from filters.rules import Rule
-from filters.safety import flagged_ratio
+from filters.safety import flagged_scores
 from filters.text import TextStats
 
 
@@ -27,6 +27,8 @@ class Prepared:
     ts: TextStats | None = None
     removed: int = 0  # paragraphs the OmniCorpus rules removed
     paragraphs_before: int = 0
+    lines_removed_frac: float | None = None  # characters the preset's line removal took (None: no removal)
+    quality_prob: float | None = None  # the quality model's probability, computed for the batch
     ngram_chars: dict[int, int] | None = None  # n-gram repetition, computed for the batch (GopherRepetition)
     scores: dict[str, float | None] = field(default_factory=dict)
 
@@ -75,6 +77,10 @@ def fineweb_family() -> TextFamily:
     return TextFamily("fineweb", fineweb.SCORES, fineweb.score)
 
 
+def weft_family() -> TextFamily:
+    return TextFamily("weft", quality.SCORES, quality.score)
+
+
 class GopherRepetition(Family):
     """Gopher's repetition scores; the n-gram part for the whole batch at once (`prepare`)."""
 
@@ -93,23 +99,52 @@ class GopherRepetition(Family):
 
 
 class FlaggedWords(Family):
-    name, scores = "safety", ("flagged_words_ratio",)
+    name, scores = "safety", ("flagged_words_ratio", "flagged_words_density")
 
-    def __init__(self, directory: str | None):
+    def __init__(self, directory: str | None, distinct_full: int):
         self.directory = directory  # safety.flagged_words_dir: <lang>.txt word lists
+        self.distinct_full = distinct_full  # safety.flagged_distinct_full (see filters/safety.py)
 
     def score(self, doc: Prepared) -> dict[str, float | None]:
-        return {"flagged_words_ratio": flagged_ratio(doc.ts, doc.language, self.directory)}
+        return flagged_scores(doc.ts, doc.language, self.directory, self.distinct_full)
 
 
 class Language(Family):
     """fastText's probability as a score (a rule may bound it); `langid.keep` / `langid.min_score` are checked
     by FilterStep before any rule."""
 
-    name, scores = "language", ("lang_score",)
+    name, scores = "language", ("lang_score", "lang_main_share")
 
     def score(self, doc: Prepared) -> dict[str, float | None]:
-        return {"lang_score": doc.lang_score}
+        return {"lang_score": doc.lang_score, "lang_main_share": doc.doc.meta.get("lang_main_share")}
+
+
+class Lines(Family):
+    """What the preset's line removal took (filters/lines.py), as a score a rule may bound."""
+
+    name, scores = "lines", lines.SCORES
+
+    def score(self, doc: Prepared) -> dict[str, float | None]:
+        return {"lines_removed_frac": doc.lines_removed_frac}
+
+
+class QualityModel(Family):
+    """The fastText quality classifier's probability of the good label (`quality_model.path`; None without one),
+    predicted for the whole batch in `prepare` (filters/quality_model.py)."""
+
+    name, scores = "quality_model", ("quality_prob",)
+
+    def __init__(self, model):
+        self.model = model  # filters.quality_model.QualityModel or None
+
+    def prepare(self, docs: list[Prepared]) -> None:
+        if self.model is None:
+            return
+        for p, prob in zip(docs, self.model.predict_many([p.doc.text for p in docs])):
+            p.quality_prob = prob
+
+    def score(self, doc: Prepared) -> dict[str, float | None]:
+        return {"quality_prob": doc.quality_prob}
 
 
 class OmniDocument(Family):
@@ -121,11 +156,13 @@ class OmniDocument(Family):
         return omnicorpus.document_scores(doc.doc, doc.ts, doc.removed, doc.paragraphs_before)
 
 
-def text_families(flagged_dir: str | None) -> list[Family]:
-    """The families that score a text (Gopher, C4, FineWeb, flagged words), in the order their scores appear."""
-    return [gopher_quality(), GopherRepetition(), c4_family(), fineweb_family(), FlaggedWords(flagged_dir)]
+def text_families(flagged_dir: str | None, distinct_full: int) -> list[Family]:
+    """The families that score a text (Gopher, C4, FineWeb, weft's, flagged words), in the order their scores
+    appear."""
+    return [gopher_quality(), GopherRepetition(), c4_family(), fineweb_family(), weft_family(),
+            FlaggedWords(flagged_dir, distinct_full)]
 
 
-def all_families(flagged_dir: str | None) -> list[Family]:
-    """Every family FilterStep runs, in the order their scores appear."""
-    return [*text_families(flagged_dir), Language(), OmniDocument()]
+def all_families(flagged_dir: str | None, distinct_full: int, model=None) -> list[Family]:
+    """Every family FilterStep runs, in the order their scores appear; `model`: the quality model or None."""
+    return [*text_families(flagged_dir, distinct_full), Language(), OmniDocument(), Lines(), QualityModel(model)]

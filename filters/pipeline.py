@@ -6,7 +6,8 @@ Order for one document (each step runs for a whole batch of documents before the
  1. opt-out (document URL) -> drop "optout"; opted-out image URLs are removed from kept documents;
  2. URL blocklist -> drop "url_blocklist:domain" / "url_blocklist:substring";
  3. language ID on the main text as extracted (it decides whether the paragraph rules run);
- 4. OmniCorpus paragraph rules edit the document (`omnicorpus.paragraph_languages`, English by default);
+ 4. OmniCorpus paragraph rules edit the document (`omnicorpus.paragraph_languages`, English by default), then
+    the preset's line removal, when it has `lines` (filters/lines.py; every language);
  5. tokens, then every score family (filters/families.py) on the edited text (one shared TextStats; n-gram
     repetition for the whole batch in one call), then `langid.keep` / `langid.min_score` -> "language" /
     "language_score" and the rules: the first failing one in config order.
@@ -24,7 +25,7 @@ import pyarrow as pa
 from engine.config import ConfigError
 from engine.document import Document, from_batch
 from engine.stats import StageStats
-from filters import omnicorpus
+from filters import lines, omnicorpus
 from filters.families import Family, Prepared, all_families
 from filters.langid import LanguageIdentifier
 from filters.rules import FilterConfig, Rule
@@ -51,8 +52,7 @@ class FilterStep:
     def __init__(self, cfg: FilterConfig | None = None):
         self.cfg = cfg or FilterConfig.load()
         lid = self.cfg.langid
-        self.langid = LanguageIdentifier(str(self.cfg.resolve(lid["model"])) if lid["model"] else None,
-                                         int(lid["max_chars"]))
+        self.langid = LanguageIdentifier.from_config(self.cfg)
         self.keep_languages = frozenset(lid["keep"] or ())
         self.min_lang_score = float(lid["min_score"] or 0.0)  # null: no minimum
         safety = self.cfg.safety
@@ -62,15 +62,26 @@ class FilterStep:
         )
         self.optout = OptOut.from_file(self.cfg.resolve(safety["optout"]))
         self.paragraph_languages = frozenset(self.cfg.omnicorpus["paragraph_languages"] or ())
-        self.families: list[Family] = all_families(str(flagged_dir) if flagged_dir else None)
+        qm = self.cfg.quality_model
+        self.quality_model = None
+        if qm["path"]:
+            from filters.quality_model import QualityModel
+
+            self.quality_model = QualityModel(str(self.cfg.resolve(qm["path"])), str(qm["label"]),
+                                              int(qm["max_chars"]))
+        self.families: list[Family] = all_families(str(flagged_dir) if flagged_dir else None,
+                                                   int(safety["flagged_distinct_full"]), self.quality_model)
         known = {name for family in self.families for name in family.scores}
         for rule in self.cfg.rules:
             if rule.score not in known:
-                raise ConfigError(f"filter.rules.{rule.name}.score: unknown score {rule.score!r}")
+                raise ConfigError(
+                    f"filter.presets.{self.cfg.preset}.rules.{rule.name}.score: unknown score {rule.score!r}")
         self._family_rules: dict[str | None, list[tuple[Family, list[Rule]]]] = {}
 
     def setup(self) -> None:
         self.langid.model  # load once per process, before the first document is timed
+        if self.quality_model is not None:
+            self.quality_model.model
 
     def run(self, docs: Iterable[Document], stats: StageStats) -> Iterator[Outcome]:
         """Outcomes in batches of `batch_size`, every document counted in `stats` (kept, dropped by reason,
@@ -152,6 +163,7 @@ class FilterStep:
     def _language(self, doc: Document) -> Prepared:
         # Language of the page as extracted decides whether the English paragraph rules run.
         language, lang_score = self.langid.predict(doc.text)
+        doc.meta["lang_main_share"] = self.langid.main_share(doc.texts, language)  # the Language family scores it
         return Prepared(doc, language, lang_score)
 
     def _paragraphs(self, p: Prepared) -> Prepared:
@@ -163,6 +175,13 @@ class FilterStep:
             if p.removed:
                 doc.keep_positions(keep)
                 doc.meta["paragraph_removals"] = reasons  # not a schema field: dropped by to_batch, used by --explain
+        if self.cfg.lines is not None:
+            keep, reasons, p.lines_removed_frac = lines.line_mask(doc, self.cfg.lines)
+            if reasons:
+                # the removed lines themselves, for --explain (not a schema field: to_batch drops it)
+                doc.meta["removed_lines"] = [t for t, k in zip(doc.texts, keep) if not k and t is not None]
+                doc.keep_positions(keep)
+                doc.meta["paragraph_removals"] = {**doc.meta.get("paragraph_removals", {}), **reasons}
         return p
 
     def _tokens(self, p: Prepared) -> Prepared:
@@ -188,7 +207,7 @@ class FilterStep:
 
     def _decide(self, p: Prepared) -> Outcome:
         doc, language, lang_score, scores, ts = p.doc, p.language, p.lang_score, p.scores, p.ts
-        doc.scores = scores
+        doc.scores = {**doc.scores, **scores}  # keep what earlier stages scored (extraction_agreement)
         doc.meta["language"] = language
         doc.meta["language_score"] = lang_score
         doc.meta["num_words"] = ts.n_content_words
@@ -213,12 +232,18 @@ class FilterStep:
         outcome = self.process(doc)
         d = outcome.doc
         lang = d.meta.get("language")
+        active = {r.name: r for r in self.cfg.rules_for(lang)}
+        decision = "KEEP" if outcome.kept else f"DROP ({outcome.reason})"
+        failed = active.get(outcome.reason) if not outcome.kept else None
+        if failed is not None:
+            decision += f": {failed.score} = {d.scores.get(failed.score):.4g}, rule {failed.describe()}"
         lines = [f"id: {d.id}", f"url: {d.url}", f"language: {lang} ({d.meta.get('language_score', 0):.3f})",
-                 f"decision: {'KEEP' if outcome.kept else 'DROP'}" + ("" if outcome.kept else f" ({outcome.reason})")]
+                 f"preset: {self.cfg.preset}", f"decision: {decision}"]
         if d.meta.get("paragraph_removals"):
             lines.append(f"paragraphs removed: {d.meta['paragraph_removals']}")
+        for removed in d.meta.get("removed_lines", [])[:20]:
+            lines.append(f"  removed line: {removed[:100]!r}")
         lines.append("rules (config order; '-' = not applicable):")
-        active = {r.name: r for r in self.cfg.rules_for(lang)}
         for rule in self.cfg.rules:
             r = active.get(rule.name)
             value = d.scores.get(rule.score)

@@ -1,5 +1,10 @@
 """Threshold config: which score must stay inside which bounds, for which languages, in which order.
 
+Rules come in named presets (`filter.presets.<name>`: `lines`, `rules`, `languages`); `filter.preset` picks the
+one that decides: `weft` (the default, tuned for precision at high recall on benchmarks/filter_devset.py) or
+`fineweb` (datatrove's Gopher / C4 / FineWeb filters rule for rule). Scores do not depend on the preset, except
+that a preset with `lines` removes bad lines before they are computed.
+
 Scores are computed by the families (filters/families.py); this module only parses config/filters.yaml, the one
 place where every threshold and setting has its value (nothing here repeats one as a default). A document fails
 a rule when its score is below `min` or above `max`; a score of None means "does not apply" (e.g. no stop-word
@@ -18,15 +23,21 @@ import yaml
 from engine.config import CONFIG_DIR, ConfigError
 
 DEFAULT_CONFIG = CONFIG_DIR / "filters.yaml"  # honours WEFT_CONFIG_DIR like every other config file
+_PACKAGES_ROOT = Path(__file__).resolve().parents[1]  # the directory holding filters/ (checkout or site-packages)
 # The keys of each settings section (their values live in config/filters.yaml only).
 SETTINGS = {
-    "langid": ("model", "max_chars", "keep", "min_score"),
-    "safety": ("flagged_words_dir", "url_blocklist_domains", "url_banned_substrings", "optout"),
+    "langid": ("model", "max_chars", "keep", "min_score", "aliases", "router", "paragraphs"),
+    "safety": ("flagged_words_dir", "url_blocklist_domains", "url_banned_substrings", "optout",
+               "flagged_distinct_full"),
     "omnicorpus": ("paragraph_languages", "uppercase_max", "ui_line_max_words", "caption_max_words"),
+    "quality_model": ("path", "label", "max_chars", "train"),
 }
 _RULE_KEYS = ("score", "min", "max", "languages", "source")
+_PRESET_KEYS = ("lines", "rules", "languages")
+LINE_KEYS = ("max_chars",)  # a preset's `lines`: null, or C4-style removal of bad lines (filters/lines.py)
 _PATH = "filter"  # the config section these keys sit in (engine/config.py)
 _JOB_KEYS = ("batch_rows",)  # read by jobs/filter.py, not by the filters
+_SECTION_KEYS = (*SETTINGS, "preset", "presets", *_JOB_KEYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,42 +105,71 @@ class FilterConfig:
     langid: dict[str, Any]
     safety: dict[str, Any]
     omnicorpus: dict[str, Any]
+    quality_model: dict[str, Any]
+    preset: str  # the name of the preset whose rules these are
     overrides: dict[str, dict[str, dict]] = field(default_factory=dict)
+    lines: dict[str, Any] | None = None  # the preset's line removal (None: no line is removed)
     base_dir: Path = DEFAULT_CONFIG.parent
     _cache: dict[str, list[Rule]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "FilterConfig":
+    def load(cls, path: str | Path | None = None, preset: str | None = None) -> "FilterConfig":
+        """The config file (default config/filters.yaml), with `preset` instead of its `preset` when given."""
         path = Path(path) if path else DEFAULT_CONFIG
         raw = yaml.safe_load(path.read_text()) or {}
+        if preset is not None:
+            raw["preset"] = preset
         return cls.from_dict(raw, base_dir=path.parent)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], base_dir: Path | None = None) -> "FilterConfig":
         """`raw`: the whole `filter` section (config/filters.yaml merged with the user's config)."""
-        _unknown(raw, (*SETTINGS, "rules", "languages", *_JOB_KEYS), _PATH)
-        rules = [_rule(name, spec, f"{_PATH}.rules.{name}") for name, spec in (raw.get("rules") or {}).items()]
+        _unknown(raw, _SECTION_KEYS, _PATH)
+        presets = raw.get("presets") or {}
+        name = raw.get("preset")
+        if name not in presets:
+            raise ConfigError(f"{_PATH}.preset: {name!r} is not one of presets: {', '.join(presets)}")
+        path = f"{_PATH}.presets.{name}"
+        preset = presets[name] or {}
+        _unknown(preset, _PRESET_KEYS, path)
+        for key in _PRESET_KEYS:
+            if key not in preset:
+                raise ConfigError(f"{path}.{key}: missing (config/filters.yaml sets every key)")
+        lines = preset["lines"]
+        if lines is not None:
+            _unknown(lines, LINE_KEYS, f"{path}.lines")
+            missing = [k for k in LINE_KEYS if k not in lines]
+            if missing:
+                raise ConfigError(f"{path}.lines.{missing[0]}: missing")
+        rules = [_rule(n, spec, f"{path}.rules.{n}") for n, spec in (preset["rules"] or {}).items()]
         names = {r.name for r in rules}
-        overrides = raw.get("languages") or {}
+        overrides = preset["languages"] or {}
         for lang, over in overrides.items():
-            _unknown(over, sorted(names), f"{_PATH}.languages.{lang}")
-            for name, spec in over.items():
-                _unknown(spec, ("min", "max", "source"), f"{_PATH}.languages.{lang}.{name}")
+            _unknown(over, sorted(names), f"{path}.languages.{lang}")
+            for rule_name, spec in over.items():
+                _unknown(spec, ("min", "max", "source"), f"{path}.languages.{lang}.{rule_name}")
         return cls(
             rules=rules,
             langid=_settings(raw, "langid"),
             safety=_settings(raw, "safety"),
             omnicorpus=_settings(raw, "omnicorpus"),
+            quality_model=_settings(raw, "quality_model"),
             overrides=overrides,
+            lines=None if lines is None else dict(lines),
+            preset=name,
             base_dir=base_dir or DEFAULT_CONFIG.parent,
         )
 
     def resolve(self, path: str | None) -> Path | None:
-        """Paths in the config are relative to the repository (the config file's parent's parent)."""
+        """Paths in the config are relative to the repository (the config file's parent's parent); in an
+        installed wheel (config in engine/_config) the shipped files sit beside the packages instead."""
         if not path:
             return None
         p = Path(path)
-        return p if p.is_absolute() else self.base_dir.parent / p
+        if p.is_absolute():
+            return p
+        beside = self.base_dir.parent / p
+        return beside if beside.exists() else _PACKAGES_ROOT / p
 
     def rules_for(self, language: str | None) -> list[Rule]:
         """Rules that apply to `language`, in config order, with its overrides applied (cached per language)."""
@@ -149,6 +189,6 @@ class FilterConfig:
                 spec = {"score": r.score, "min": r.min, "max": r.max, **over[r.name]}
                 if spec.get("min") is None and spec.get("max") is None:
                     continue  # an override with min: null and max: null switches the rule off for this language
-                r = _rule(r.name, spec, f"{_PATH}.languages.{lang}.{r.name}")
+                r = _rule(r.name, spec, f"{_PATH}.presets.{self.preset}.languages.{lang}.{r.name}")
             out.append(r)
         return out

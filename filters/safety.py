@@ -3,6 +3,7 @@
 * Flagged-word ratio = flagged tokens / tokens, with one word list per language in filters/data/flagged/
   (OBELICS, Laurençon et al. 2023, arXiv:2306.16527, and OmniCorpus, Li et al. 2024, arXiv:2406.08418, drop
   documents above 0.01-0.02). No list for a language -> the score is None and the rule does not apply.
+  Flagged-word density: the same ratio discounted when only a few distinct terms occur (`flagged_scores`).
 * URL blocklist: a domain matches itself and every subdomain (set lookups on the host's suffixes); banned
   substrings are found in one pass over the lower-cased URL with an Aho-Corasick automaton (pyahocorasick).
 * Opt-out: domains or URL prefixes whose owners asked to be left out. `OptOut.matches(url)` is what every stage
@@ -46,6 +47,22 @@ def flagged_ratio(ts: "TextStats", language: str | None, directory: str | None) 
     if words is None or not ts.n_words:
         return None
     return int(ts.in_word_list(words).sum()) / ts.n_words
+
+
+def flagged_scores(ts: "TextStats", language: str | None, directory: str | None,
+                   distinct_full: int) -> dict[str, float | None]:
+    """`flagged_words_ratio`, and `flagged_words_density`: the ratio discounted when the text repeats few
+    distinct flagged terms, times min(1, distinct / `distinct_full`). A news story about a meth ring or a war
+    says "meth" or "Nazi" a dozen times (one or two terms: its topic); explicit pages use many different
+    terms. The lists mix both kinds, so the plain ratio drops the news (issue 16: 63 good texts)."""
+    words = flagged_words((language or "").split("_")[0], directory) if language else None
+    if words is None or not ts.n_words:
+        return {"flagged_words_ratio": None, "flagged_words_density": None}
+    hits = ts.in_word_list(words)
+    n = int(hits.sum())
+    ratio = n / ts.n_words
+    distinct = ts.encoded.distinct_lower(hits) if n else 0
+    return {"flagged_words_ratio": ratio, "flagged_words_density": ratio * min(1.0, distinct / distinct_full)}
 
 
 def _host_suffixes(host: str) -> list[str]:

@@ -21,16 +21,19 @@ from typing import Callable, Iterator
 
 import pyarrow as pa
 
-from engine.config import ConfigError, load_config, typed
+from engine.config import ConfigError, load_config, provenance, typed
 from engine.io.fs import join, resolve
 from engine.io.output import AtomicParquetWriter, ParquetOptions, write_bytes_atomic, write_effective_config
 from engine.stats import StageStats
+from jobs.progress import StageProgress, file_summary
 
 # Exit codes of every stage (and of `weft run`), for schedulers: 0 done (failed inputs, if any, are listed in
 # stats/failed_inputs.json and retried by the next run), 1 an error stopped the job, 2 bad arguments,
 # 3 every input of the stage failed (nothing to pass on), 4 some inputs failed and --fail-on-input-errors was set.
 EXIT_ALL_INPUTS_FAILED = 3
 EXIT_INPUT_ERRORS = 4
+# The stages `weft run` chains, in order (each is jobs/<stage>.py and writes OUT/stats/<stage>.json).
+STAGES = ("extract", "filter", "dedup", "images", "degrade")
 
 class Job:
     name = "job"
@@ -52,6 +55,9 @@ class Job:
         p.add_argument("--master", help="Spark master (default local[*], or what spark-submit set)")
         p.add_argument("--wait-lock", type=float, default=0, metavar="SECONDS",
                        help="if another run holds this output's lock, wait up to SECONDS (default: fail, exit 75)")
+        p.add_argument("--log-format", choices=("text", "json"), default="text",
+                       help="text: a progress bar when stderr is a terminal; json: JSON lines on stdout (stage, "
+                            "file, counts, timings) for log systems, human output on stderr")
         p.add_argument("--fail-on-input-errors", action="store_true",
                        help=f"exit {EXIT_INPUT_ERRORS} when any input failed (default: finish, list them in "
                             f"stats/failed_inputs.json, exit 0; exit {EXIT_ALL_INPUTS_FAILED} only when all failed)")
@@ -76,21 +82,31 @@ class Job:
         with lock:
             spark = get_spark(f"weft-{self.name}", args.master, config["spark"]["conf"])
             wall = time.perf_counter()
-            stats = self.run(spark, args, config)
-            # A task attempt killed mid-write (its retry succeeded) leaves a partial hidden .tmp-*.parquet that
-            # glob readers such as DuckDB do not skip; every attempt of this run has ended by now.
-            sweep_temporaries(args.output)
-            stats.wall_s = time.perf_counter() - wall
-            stats.cores = spark.sparkContext.defaultParallelism
-            write_stats(args.output, stats)
-            write_effective_config(args.output, self.name, config)
-            print(stats.funnel())
-            stats.check()
-            return self.exit_code(args)
+            self.progress = StageProgress(spark.sparkContext, self.name, args.log_format)
+            with self.progress.human_output():
+                with self.progress:
+                    stats = self.run(spark, args, config)
+                # A task attempt killed mid-write (its retry succeeded) leaves a partial hidden .tmp-*.parquet that
+                # glob readers such as DuckDB do not skip; every attempt of this run has ended by now.
+                sweep_temporaries(args.output)
+                stats.wall_s = time.perf_counter() - wall
+                stats.cores = spark.sparkContext.defaultParallelism
+                write_stats(args.output, stats)
+                write_effective_config(args.output, self.name, recorded(config, args))
+                print(stats.funnel())
+                stats.check()
+                code = self.exit_code(args)
+            self.progress.done(stats.to_dict(), code)
+            return code
 
     def exit_code(self, args) -> int:
         """0, or why a scheduler should stop here (see EXIT_*)."""
         return 0
+
+
+def recorded(config: dict, args) -> dict:
+    """The effective config as OUT/_config/<stage>.yaml records it: provenance first, then every section."""
+    return {**provenance(args.config, args.set), **config}
 
 
 class FileJob(Job):
@@ -127,7 +143,9 @@ class FileJob(Job):
             fn = self.task(args, config)
             rdd = spark.sparkContext.parallelize(list(enumerate(todo)), numSlices=len(todo))
             df = spark.createDataFrame(rdd, "idx long, path string")
-            runner = _TaskRunner(fn, progress_dir)
+            progress = getattr(self, "progress", None)  # None when run() is called without main()
+            events = progress.files(len(todo), len(inputs) - len(todo)) if progress else None
+            runner = _TaskRunner(fn, progress_dir, events)
             for row in df.mapInArrow(runner, "path string, stats string").collect():
                 stats = StageStats.from_dict(json.loads(row["stats"]))
                 total += stats
@@ -154,8 +172,8 @@ class FileJob(Job):
 class _TaskRunner:
     """Executed inside mapInArrow: run the task per input path, then commit its progress record."""
 
-    def __init__(self, fn: Callable[[str], StageStats], progress_dir: str):
-        self.fn, self.progress_dir = fn, progress_dir
+    def __init__(self, fn: Callable[[str], StageStats], progress_dir: str, events=None):
+        self.fn, self.progress_dir, self.events = fn, progress_dir, events  # events: jobs.progress accumulator
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
@@ -168,6 +186,8 @@ class _TaskRunner:
                     write_bytes_atomic(join(self.progress_dir, progress_key(path) + ".json"),
                                        json.dumps({"input": path, "stats": record}).encode())
                 out.append(json.dumps(record))
+                if self.events is not None:
+                    self.events.add([file_summary(path, stats)])
             yield pa.RecordBatch.from_pydict({"path": paths, "stats": out})
 
 

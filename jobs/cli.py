@@ -13,9 +13,14 @@ COMMANDS = {
     "images": ("jobs.images", "fetch, validate, hash and store images; write the corpus to OUT/docs"),
     "extract-html": ("jobs.extract_html", "HTML files -> JSON lines of interleaved texts/images"),
     "score": ("jobs.score", "JSON lines of text -> every filter score and the keep/drop decision"),
+    "train-quality": ("jobs.train_quality", "labelled JSON lines -> a fastText quality model (score quality_prob)"),
     "validate": ("jobs.validate", "check Parquet files against the document schema"),
+    "check": ("jobs.check", "data-quality checks of an output: schema, funnel, rows, empty tables, drop rates"),
     "show": ("jobs.show", "print documents from Parquet output in interleaved form"),
     "degrade": ("jobs.degrade", "documents -> text view, image-text pairs, WebDataset and MMC4 exports"),
+    "report": ("jobs.report", "OUT/report.html: funnel, throughput, languages, scores, images, duplicates, samples"),
+    "sql": ("jobs.sql", "DuckDB over every table of an output (views documents, rejected, ...): query or shell"),
+    "config": ("jobs.config", "`config show`: the effective configuration and where each value came from"),
 }
 
 

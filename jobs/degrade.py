@@ -1,7 +1,8 @@
 """Degrade stage: the documents table -> views and exports for tools that do not read interleaved documents.
 
     weft degrade --input OUT/docs --store OUT/images/store --output OUT --to text,pairs,webdataset,mmc4
-                 [--format parquet|jsonl] [--set degrade.pairs.strategy=mmc4] [--redo]
+                 [--clip-sims OUT/images/clip_sims] [--format parquet|jsonl] [--set degrade.pairs.strategy=mmc4]
+                 [--redo]
     spark-submit jobs/degrade.py ...
 
 One Spark task per input Parquet file (mapInArrow through FileJob: atomic outputs, a progress record per file,
@@ -13,6 +14,9 @@ a rerun skips finished files). Writes, per input file <stem>:
     OUT/stats/degrade.json: documents in = kept (in at least one output) + dropped `no_output`; per output under
     `by` (text: in = written + dropped:no_text; pairs: images_in = written + dropped:not_in_store +
     dropped:no_caption; ...), checked before the job reports success.
+MMC4's matching (the mmc4 strategy and the MMC4 export) uses the image stage's per-paragraph CLIP similarities
+(OUT/images/clip_sims, engine/views/similarity.py) when that table exists, else the clip_sim proxy
+(engine/views/captions.py); the job prints which. WebDataset keys derive from document ids (unique across files).
 Settings: config/degrade.yaml (the `degrade` section).
 """
 from __future__ import annotations
@@ -72,14 +76,16 @@ class DegradeTask:
     parquet: ParquetOptions
     batch_rows: int
     webdataset: tuple[str, ...] = field(default=())
+    clip_sims_files: list[str] = field(default_factory=list)  # OUT/images/clip_sims: MMC4's real matrix
 
     def __call__(self, path: str) -> StageStats:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         from engine.views.exports import (PAIRS_SCHEMA, STORE_META_COLUMNS, document_pairs, interleaved_sample,
-                                          mmc4_record, pair_sample)
+                                          mmc4_record, pair_sample, sample_key)
         from engine.views.settings import from_section
+        from engine.views import similarity
         from engine.views.shards import ShardSeries
         from engine.views.store import ImageStore
         from engine.views.text import TEXT_SCHEMA, jsonable, text_row
@@ -101,7 +107,6 @@ class DegradeTask:
         needs_store = wants_pairs or bool(series)
         store_columns = STORE_META_COLUMNS + (["content"] if any(k.startswith("webdataset") for k in series) else [])
         store = ImageStore(self.store_files)
-        keys = Counter()
 
         def view(name, partitions, rows, schema):
             if not rows:
@@ -112,14 +117,10 @@ class DegradeTask:
                 outputs_rows = pa.Table.from_pylist(rows, schema=schema)
                 parquet_out.write(f"views/{name}", partitions, outputs_rows, schema, validate=False)
 
-        def next_key(kind: str) -> str:
-            key = f"{keys[kind]:09d}"
-            keys[kind] += 1
-            return key
-
         def convert(doc: dict, store_rows: dict, rows_text: list, rows_pairs: list) -> bool:
             """One document into every output asked for; whether any of them got it."""
             produced = False
+            sims = doc_sims.get(doc["general_metadata"]["id"])
             if "text" in self.to:
                 counts["text"]["in"] += 1
                 row = text_row(doc, text_cfg)
@@ -130,13 +131,13 @@ class DegradeTask:
                     rows_text.append(row)
                     produced = True
             if wants_pairs:
-                pairs = document_pairs(doc, store_rows, pairs_cfg, counts["pairs"])
+                pairs = document_pairs(doc, store_rows, pairs_cfg, counts["pairs"], sims)
                 produced |= bool(pairs)
                 if "pairs" in self.to:
                     rows_pairs.extend(pairs)
                 if "webdataset_pairs" in series:
                     for row in pairs:
-                        key = next_key("pairs")
+                        key = sample_key(row["doc_id"], row["position"])
                         series["webdataset_pairs"].add_tar_sample(
                             key, pair_sample(key, row, store_rows[row["sha256"]]["content"]))
                     counts["webdataset_pairs"]["written"] += len(pairs)
@@ -145,11 +146,11 @@ class DegradeTask:
                 c["docs_in"] += 1
                 record, members = interleaved_sample(doc, store_rows, c)
                 series["webdataset_interleaved"].add_tar_sample(
-                    next_key("interleaved"), [("json", json.dumps(record, ensure_ascii=False).encode()), *members])
+                    sample_key(record["id"]), [("json", json.dumps(record, ensure_ascii=False).encode()), *members])
                 c["written"] += 1
                 produced = True
             if "mmc4" in series:
-                record = mmc4_record(doc, store_rows, pairs_cfg, counts["mmc4"])
+                record = mmc4_record(doc, store_rows, pairs_cfg, counts["mmc4"], sims)
                 if record is not None:
                     series["mmc4"].add_line(record)
                     produced = True
@@ -162,6 +163,11 @@ class DegradeTask:
                     pf = pq.ParquetFile(f)
                     if needs_store:  # the store is searched once per input file, for every hash it uses
                         store.index(_image_hashes(pf))
+                    doc_sims = {}
+                    if self.clip_sims_files and (("mmc4" in pairs_cfg.order and wants_pairs) or "mmc4" in series):
+                        ids = set(pf.read(columns=["general_metadata.id"]).column("general_metadata")
+                                  .combine_chunks().field("id").to_pylist())
+                        doc_sims = similarity.load(self.clip_sims_files, ids)
                     for batch in pf.iter_batches(batch_size=self.batch_rows):
                         docs = batch.to_pylist()
                         stats.seen(len(docs))
@@ -243,6 +249,8 @@ class DegradeJob(FileJob):
         super().add_arguments(parser)
         parser.add_argument("--input", nargs="+", required=True, help="documents Parquet: files or directories")
         parser.add_argument("--store", help="the image store (OUT/images/store); default: OUTPUT/images/store")
+        parser.add_argument("--clip-sims", help="per-candidate CLIP similarities for MMC4's matching "
+                                                "(OUT/images/clip_sims); default: OUTPUT/images/clip_sims if present")
         parser.add_argument("--to", default="text,pairs,webdataset,mmc4",
                             help=f"comma-separated outputs from {','.join(TARGETS)} (default: all)")
         parser.add_argument("--format", default="parquet", choices=("parquet", "jsonl"), help="format of the views")
@@ -267,14 +275,22 @@ class DegradeJob(FileJob):
         cfg = config["degrade"]
         from_section(cfg)  # a bad strategy or key fails here, on the driver, before any task
         to = self.targets(args)
-        store_files = []
+        store_files, sims_files = [], []
         if set(to) & {"pairs", "webdataset", "mmc4"}:
             store = args.store or join(args.output, "images", "store")
             store_files = list_parquet(store)
             if not store_files:
                 print(f"weft degrade: no image store Parquet under {store}: every image is `not_in_store`")
+            sims = args.clip_sims or join(args.output, "images", "clip_sims")
+            sims_files = list_parquet(sims)
+            if args.clip_sims and not sims_files:
+                raise SystemExit(f"weft degrade: no clip_sims Parquet under {sims}")
+            pairs = cfg["pairs"]
+            if "mmc4" in to or "mmc4" in (pairs["strategy"], *pairs["fallback"]):
+                source = f"per-paragraph similarities from {sims}" if sims_files else "the clip_sim proxy"
+                print(f"weft degrade: MMC4 matching on {source}")
         return DegradeTask(args.output, store_files, to, args.format, cfg, parquet_options(config),
-                           args.batch_rows or cfg["batch_rows"], tuple(cfg["export"]["webdataset"]))
+                           args.batch_rows or cfg["batch_rows"], tuple(cfg["export"]["webdataset"]), sims_files)
 
     def run(self, spark, args, config):
         from engine.views.shards import merge_manifests

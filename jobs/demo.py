@@ -18,7 +18,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if os.path.isdir(args.output) and not args.keep:
         shutil.rmtree(args.output)
-    # images from the WARCs only: the demo touches no network (drop the --set to download the others)
+    # images from the WARCs only: the demo touches no network (drop the --set to download the others; the
+    # downloader's path is tested against a loopback server, tests/test_images_job.py)
     code = run.main(["--input", *args.input, "--output", args.output, "--master", args.master,
                      "--set", "images.job.download=false"])
     if code:
@@ -29,6 +30,10 @@ def main(argv=None) -> int:
     print(f"\nschema: validated {files} files ({rows} rows) in {', '.join(tables)}: {len(errors)} invalid")
     for e in errors:
         print("  INVALID", e)
+    if "docs" in tables:  # the image stage's evidence: how many positions of the corpus carry their image's fields
+        from jobs.images import coverage_line, image_coverage
+
+        print("\n" + coverage_line(image_coverage(args.output)))
     final = next(t for t in ("docs", "dedup/kept", "filter/kept", "extract") if t in tables)
     docs = show.find_documents([os.path.join(args.output, final)], with_images=True)
     if docs:

@@ -8,7 +8,9 @@ Writes, per input Parquet file (one Spark task each, atomically, resumable):
     OUT/filter/kept/crawl=<id>/lang=<l>/<file>-<hash>.parquet
     OUT/filter/rejected/crawl=<id>/lang=<l>/<file>-<hash>.parquet   (filter_reason set)
     OUT/stats/filter.json   counts per rule, and kept/dropped per language (`by` breakdowns)
-Thresholds live in config/filters.yaml (the `filter` section of the config).
+Thresholds live in config/filters.yaml (the `filter` section of the config): `--set filter.preset=fineweb` for
+datatrove's rules, the default `weft` preset otherwise; `--set filter.quality_model.path=q.bin` adds the score
+quality_prob from a model of `weft train-quality`.
 """
 from __future__ import annotations
 

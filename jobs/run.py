@@ -1,21 +1,22 @@
 """`weft run --input WARCS... --output OUT`: the whole pipeline in one Spark application.
 
 extract (OUT/extract) -> filter (OUT/filter/{kept,rejected}) -> dedup (OUT/dedup/{kept,duplicates}) -> images
-(OUT/images/store, OUT/docs) -> degrade (OUT/views/{text,pairs}, OUT/exports/{webdataset,mmc4}).
+(OUT/images/store, OUT/docs) -> degrade (OUT/views/{text,pairs}, OUT/exports/{webdataset,mmc4}), then the run
+report OUT/report.html (jobs/report.py; also for a run stopped early with --until).
 Each stage is also a job of its own (`weft extract|filter|dedup|images|degrade`), reads the previous stage's Parquet
 and is resumable, so a failed run is continued by running the same command again.
 """
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 
 from engine.io.fs import join
 from engine.stats import StageStats
-from jobs.base import EXIT_ALL_INPUTS_FAILED, EXIT_INPUT_ERRORS, FAILED_INPUTS, describe_failed_inputs, read_json
-
-STAGES = ("extract", "filter", "dedup", "images", "degrade")
+from jobs.base import (EXIT_ALL_INPUTS_FAILED, EXIT_INPUT_ERRORS, FAILED_INPUTS, STAGES, describe_failed_inputs,
+                       read_json)
 
 
 def stage_argv(stage: str, args, passthrough: list[str]) -> list[str]:
@@ -55,7 +56,13 @@ def main(argv=None) -> int:
     p.add_argument("--until", choices=STAGES, default=STAGES[-1], help="last stage to run")
     p.add_argument("--wait-lock", type=float, default=0, metavar="SECONDS",
                    help="if another run holds this output's lock, wait up to SECONDS (default: fail, exit 75)")
+    p.add_argument("--log-format", choices=("text", "json"), default="text",
+                   help="json: every stage writes JSON lines to stdout (jobs/progress.py), the rest goes to stderr")
+    p.add_argument("--no-report", action="store_true", help="skip OUT/report.html after the last stage")
     args, passthrough = p.parse_known_args(argv)
+    passthrough += ["--log-format", args.log_format]
+    # stdout is the stages' JSON lines in json mode: the run's own words go to stderr then
+    say = functools.partial(print, file=sys.stderr if args.log_format == "json" else sys.stdout)
     if "://" not in args.output:
         args.output = os.path.abspath(args.output)
     from engine.lock import EX_TEMPFAIL, LockHeld, OutputLock
@@ -67,14 +74,18 @@ def main(argv=None) -> int:
         return EX_TEMPFAIL
     with lock:
         for stage in STAGES[: STAGES.index(args.until) + 1]:
-            print(f"== {stage}")
+            say(f"== {stage}")
             code = importlib.import_module(f"jobs.{stage}").main(stage_argv(stage, args, passthrough))
             if code:
                 why = {EXIT_ALL_INPUTS_FAILED: "every input failed",
                        EXIT_INPUT_ERRORS: "inputs failed"}.get(code, "error")
-                print(f"weft run: stopped after {stage} ({why}, exit {code})")
+                say(f"weft run: stopped after {stage} ({why}, exit {code})")
                 return code
-    print(funnel(args.output))
+        say(funnel(args.output))
+        if not args.no_report:
+            from jobs.report import write_report
+
+            say(f"report: {write_report(args.output)}")
     return 0
 
 

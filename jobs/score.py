@@ -1,12 +1,16 @@
 """`weft score`: every filter score and the keep/drop decision for JSON lines of text (no Spark).
 
-    weft score --input sample.jsonl --output scored.jsonl [--config my.yaml] [--set filter.rules.x.max=0.2]
-    weft score --input sample.jsonl --explain DOC_ID
+    weft score --input sample.jsonl --output scored.jsonl [--config my.yaml] [--set filter.preset=fineweb]
+        [--set filter.presets.weft.rules.min_words.min=30]
+    weft score --input sample.jsonl --explain DOC_ID    # every score and rule for one document
+    weft score --input sample.jsonl --explain           # one line per document: the failing rule, value vs bounds
 
 Input: one JSON object per line with `text` (string; paragraphs separated by blank lines) or `texts`/`images`
 (weft's interleaved lists), and optional `url` and `id` (default: the line number).
 Output, one line per input line, in order (this interface is stable):
-    {"id", "url", "language", "language_score", "keep", "reason", "scores": {name: value or null}}
+    {"id", "url", "language", "language_score", "keep", "reason", "failed", "scores": {name: value or null}}
+`failed` is null for a kept document, else the first failing rule: {"rule", "score", "value", "min", "max"}
+(`reason` names it too; a URL or language drop has no rule: {"rule": reason} only).
 A line that cannot be scored (bad JSON, no text) gives {"id", "line", "error"} instead; the run still ends 0
 and prints the count of such lines, so a sample with a few broken lines can still be tuned on.
 """
@@ -17,7 +21,6 @@ import json
 import sys
 
 from engine.document import Document
-from schemas.omnicorpus import SCORE_NAMES
 
 
 def to_document(obj: dict, line_no: int) -> Document:
@@ -55,8 +58,34 @@ def score_line(step, raw: str, line_no: int) -> dict:
         "language_score": d.meta.get("language_score"),
         "keep": outcome.kept,
         "reason": outcome.reason,
-        "scores": {name: d.scores.get(name) for name in SCORE_NAMES},
+        "failed": failed_rule(step, outcome),
+        "scores": dict(d.scores),  # every family's scores, in the families' order
     }
+
+
+def failed_rule(step, outcome) -> dict | None:
+    """The rule that dropped the document, with the document's value and the rule's bounds."""
+    if outcome.kept:
+        return None
+    rule = next((r for r in step.cfg.rules_for(outcome.doc.meta.get("language")) if r.name == outcome.reason), None)
+    if rule is None:
+        return {"rule": outcome.reason}
+    return {"rule": rule.name, "score": rule.score, "value": outcome.doc.scores.get(rule.score),
+            "min": rule.min, "max": rule.max}
+
+
+def explain_line(row: dict) -> str:
+    """`id  KEEP` or `id  DROP rule: score=value (bounds)`, for --explain without a document id."""
+    if "error" in row:
+        return f"{row.get('id') or 'line ' + str(row['line'])}  ERROR {row['error']}"
+    if row["keep"]:
+        return f"{row['id']}  KEEP"
+    f = row["failed"]
+    if "score" not in f:
+        return f"{row['id']}  DROP {f['rule']}"
+    bounds = " and ".join(x for x in (f"min {f['min']:g}" if f["min"] is not None else "",
+                                      f"max {f['max']:g}" if f["max"] is not None else "") if x)
+    return f"{row['id']}  DROP {f['rule']}: {f['score']}={f['value']:.4g} ({bounds})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="weft score", description=__doc__.split("\n\n")[0])
     p.add_argument("--input", required=True, help="JSON lines with text (and optional url, id); - for stdin")
     p.add_argument("--output", help="JSON lines out (default stdout)")
-    p.add_argument("--explain", metavar="DOC_ID", help="print every score and rule for one document instead")
+    p.add_argument("--explain", metavar="DOC_ID", nargs="?", const="",
+                   help="with an id: every score and rule for that document; alone: one line per document "
+                        "naming its failing rule, value vs bounds")
     p.add_argument("--config", help="YAML merged over the defaults (its `filter` section)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     args = p.parse_args(argv)
@@ -76,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     step.setup()
     src = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8", errors="replace")
     with src:
+        if args.explain is not None and not args.explain:
+            for n, raw in enumerate(src, 1):
+                if raw.strip():
+                    print(explain_line(score_line(step, raw, n)))
+            return 0
         if args.explain:
             for n, raw in enumerate(src, 1):
                 try:

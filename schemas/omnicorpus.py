@@ -37,7 +37,14 @@ def _struct(fields: tuple[Field, ...]) -> pa.StructType:
 # The filter modules in filters/ must emit exactly these names; tests/test_schema.py checks it.
 SCORE_FIELDS: tuple[Field, ...] = (
     Field("lang_score", pa.float64(), "fastText probability of the detected language"),
+    Field("lang_main_share", pa.float64(), "share of the judged paragraph characters in the document's language (null: fewer than two paragraphs or check off)"),
     Field("flagged_words_ratio", pa.float64(), "flagged-word tokens / tokens (per-language list in filters/data/flagged; null: no list)"),
+    Field("flagged_words_density", pa.float64(), "flagged_words_ratio x min(1, distinct flagged terms / filter.safety distinct_full): a topic word repeated counts less"),
+    Field("alpha_words_ratio", pa.float64(), "weft: share of words (tokens not only punctuation) that contain a letter"),
+    Field("sentences", pa.float64(), "weft: sentence terminals of any script (. ! ? … 。 । ؟ ...), numbers and abbreviations excluded"),
+    Field("lines_removed_frac", pa.float64(), "share of characters the preset's line removal took (null: no line removal)"),
+    Field("quality_prob", pa.float64(), "quality model's probability of the good label (null: no model configured)"),
+    Field("extraction_agreement", pa.float64(), "Dice agreement of weft's main text with resiliparse's on the same page (null: not computed)"),
     Field("gopher_words", pa.float64(), "Gopher: words that are not only punctuation"),
     Field("gopher_mean_word_length", pa.float64(), "Gopher: mean characters per word (null for Chinese/Japanese)"),
     Field("gopher_hash_ratio", pa.float64(), "Gopher: '#' characters per token"),
@@ -156,6 +163,8 @@ def spark_schema():
 GENERAL_METADATA_NAMES = tuple(f.name for f in GENERAL_METADATA)
 IMAGE_METADATA_NAMES = tuple(f.name for f in IMAGE_METADATA)
 SCORE_NAMES = tuple(f.name for f in SCORE_FIELDS)
+EXTRACTION_SCORES = ("extraction_agreement",)  # written by the extract stage; the rest by the filter stage
+FILTER_SCORE_NAMES = tuple(n for n in SCORE_NAMES if n not in EXTRACTION_SCORES)
 
 
 # Image responses found inside the WARCs, kept for the image stage (url -> bytes).

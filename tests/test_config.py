@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.config import ConfigError, default, defaults, load_config
+from engine.config import OPEN_PATHS, ConfigError, default, defaults, load_config
 from tests.conftest import ROOT
 
 CODE_DIRS = ("engine", "jobs", "filters", "schemas")
@@ -19,7 +19,7 @@ def _leaves(node: dict, prefix: str = "") -> dict[str, object]:
     out = {}
     for key, value in node.items():
         path = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict) and value and path not in ("filter.rules", "filter.languages"):
+        if isinstance(value, dict) and value and path not in OPEN_PATHS:
             out.update(_leaves(value, path))
         else:
             out[path] = value

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import random
+import shutil
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -180,6 +181,16 @@ def test_mmc4_record_fields():
         v for k, v in counts.items() if k.startswith("images_dropped:"))
 
 
+def test_sample_keys_are_ids_or_their_hash():
+    from engine.views.exports import sample_key
+
+    assert sample_key("0a1b" * 10) == "0a1b" * 10 and sample_key("doc-1_x", 7) == "doc-1_x_7"
+    odd = ["a.b", "a/b", "", "é", "x" * 201]  # a dot or slash would split or nest the member names
+    keys = [sample_key(i) for i in odd]
+    assert all(k.startswith("h") and len(k) == 41 for k in keys) and len(set(keys)) == len(odd)
+    assert keys == [sample_key(i) for i in odd] and sample_key("a.b", 3) == keys[0] + "_3"
+
+
 def test_shards_roll_checksum_and_abort(tmp_path):
     cfg = ExportConfig(shard_samples=2, shard_bytes=0)
     s = ShardSeries(str(tmp_path / "wds"), "in", "tar", cfg)
@@ -252,24 +263,37 @@ def test_degrade_job_round_trips(spark, tmp_path, capsys):
     # pairs view: only stored images; the WebDataset pair samples equal its rows
     pairs = pq.read_table(out / "views" / "pairs").to_pylist()
     assert len(pairs) == by["pairs"]["written"] and all(p["sha256"] in store for p in pairs)
+    # (two input files, several shards each: keys must not restart per file)
     samples = read_wds(str(out / "exports" / "webdataset" / "pairs" / "*.tar"))
-    assert len(samples) == len(pairs)
-    key = lambda r: (r["doc_id"], r["position"])  # noqa: E731
-    want = {key(p): p for p in pairs}
+    assert len(samples) == len(pairs) and len({s["__key__"] for s in samples}) == len(samples)
+    assert len({s["__url__"] for s in samples}) >= 4
+    # the key: document id and image position; the row without the Hive partition columns the read added
+    want = {f"{p['doc_id']}_{p['position']}": {k: v for k, v in p.items() if k not in ("crawl", "lang")}
+            for p in pairs}
+    assert {s["__key__"] for s in samples} == set(want)
     for s in samples:
         meta = json.loads(s["json"])
-        row = want[key(meta)]
-        assert s["txt"].decode() == row["caption"] and meta["sha256"] == row["sha256"]
+        row = want[s["__key__"]]
+        assert meta.pop("key") == s["__key__"] and set(meta) == set(row)
+        for k, v in row.items():  # every column of the view's row (float32 in Parquet, float in JSON)
+            assert meta[k] == (pytest.approx(v, rel=1e-6) if isinstance(v, float) else v), k
+        assert s["txt"].decode() == row["caption"]
         img = next(v for k, v in s.items() if k in ("jpg", "png", "webp", "gif"))
-        assert img == store[row["sha256"]]["content"] and len(s["__key__"]) == 9
+        assert img == store[row["sha256"]]["content"]
 
     # interleaved: one sample per document, aligned lists and image members as in the source
     samples = read_wds(str(out / "exports" / "webdataset" / "interleaved" / "*.tar"))
-    assert len(samples) == len(docs)
+    assert sorted(s["__key__"] for s in samples) == sorted(by_id)  # one sample per document, keyed by its id
+    source = {r["general_metadata"]["id"]: r for r in rows_of(docs)}
     for s in samples:
         rec = json.loads(s["json"])
-        d = by_id[rec["id"]]
-        assert rec["texts"] == d.texts and rec["images"] == d.images
+        d, row = by_id[rec["id"]], source[rec["id"]]
+        assert rec["id"] == s["__key__"] and rec["texts"] == d.texts and rec["images"] == d.images
+        gm = row["general_metadata"]
+        assert [rec[k] for k in ("url", "language", "crawl_id", "title")] == [gm[k] for k in
+                                                                                ("url", "language", "crawl_id", "title")]
+        assert rec["metadata"] == [None if m is None else {k: v for k, v in m.items() if v is not None}
+                                   for m in row["metadata"]]
         for i, name in enumerate(rec["image_members"]):
             sha = (d.image_meta[i] or {}).get("sha256")
             if d.images[i] is None or sha not in store:
@@ -319,8 +343,9 @@ def test_degrade_job_round_trips(spark, tmp_path, capsys):
     assert sorted(loaded["docs"]["general_metadata"], key=lambda g: g["id"])[0]["id"] == min(by_id)
     assert sorted(g["id"] for g in loaded["docs"]["general_metadata"]) == sorted(by_id)
     assert loaded["docs"][0]["texts"] is not None and "metadata" in loaded["docs"].column_names
-    assert sorted(loaded["text"]["id"]) == sorted(r["id"] for r in text)
-    assert loaded["pairs"].num_rows == len(pairs)
+    assert sorted(zip(loaded["text"]["id"], loaded["text"]["text"])) == sorted((r["id"], r["text"]) for r in text)
+    cols = ("doc_id", "position", "sha256", "caption", "caption_source")
+    assert sorted(zip(*(loaded["pairs"][c] for c in cols))) == sorted(tuple(p[c] for c in cols) for p in pairs)
 
     # resume: a rerun skips both files and reports the same counts; JSONL views on request
     assert main(args) == 0
@@ -349,3 +374,115 @@ def test_jsonl_views_from_the_task_alone(tmp_path):
     pairs = [json.loads(line) for p in (tmp_path / "j" / "views" / "pairs").rglob("*.jsonl.gz")
              for line in gzip.open(p, "rt")]
     assert len(pairs) == stats.by["pairs"]["written"] and {p["sha256"] for p in pairs} <= {r["sha256"] for r in stored}
+
+
+def write_clip_sims(path: Path, docs: list[Document], seed: int = 0) -> dict:
+    """OUT/images/clip_sims as the image stage writes it (one row per image position: the cosine with the nearest
+    paragraph on each side), in two files sorted by doc_id with small row groups; returns {(doc id, position):
+    {paragraph position: cosine}}."""
+    rng = random.Random(seed)
+    rows, sims = [], {}
+    for d in docs:
+        for p, u in enumerate(d.images):
+            if u is None:
+                continue
+            near = [j for j in (max((j for j in range(p) if d.texts[j]), default=None),
+                                 min((j for j in range(p + 1, len(d.texts)) if d.texts[j]), default=None))
+                    if j is not None]
+            cos = [round(rng.uniform(-0.1, 0.45), 4) for _ in near]
+            sims[(d.id, p)] = dict(zip(near, cos))
+            rows.append({"doc_id": d.id, "position": p, "sha256": d.image_meta[p]["sha256"],
+                         "clip_sim": max(cos, default=None), "alt_sim": None, "text_positions": near,
+                         "text_sims": cos})
+    schema = pa.schema([("doc_id", pa.string()), ("position", pa.int32()), ("sha256", pa.string()),
+                        ("clip_sim", pa.float32()), ("alt_sim", pa.float32()),
+                        ("text_positions", pa.list_(pa.int32())), ("text_sims", pa.list_(pa.float32()))])
+    path.mkdir(parents=True)
+    for k in range(2):
+        part = sorted((r for r in rows if int(hashlib.sha1(r["doc_id"].encode()).hexdigest(), 16) % 2 == k),
+                      key=lambda r: (r["doc_id"], r["position"]))
+        pq.write_table(pa.Table.from_pylist(part, schema=schema), path / f"part-{k:05d}.parquet", row_group_size=16)
+    return sims
+
+
+def best_matching(edges: dict[int, dict[int, float]]) -> tuple[int, float]:
+    """(pairs, total similarity) of the best one-to-one matching of images to paragraphs by brute force: most
+    pairs first (linear_sum_assignment with a large cost for no edge), then the greatest total."""
+    best = (0, 0.0)
+    images = sorted(edges)
+
+    def go(i, used, n, total):
+        nonlocal best
+        if i == len(images):
+            best = max(best, (n, round(total, 4)))
+            return
+        go(i + 1, used, n, total)
+        for j, s in edges[images[i]].items():
+            if j not in used:
+                go(i + 1, used | {j}, n + 1, total + s)
+
+    go(0, frozenset(), 0, 0.0)
+    return best
+
+
+def test_mmc4_matches_on_the_image_stages_per_paragraph_similarities(tmp_path):
+    """With OUT/images/clip_sims, MMC4's matching uses the real image x paragraph cosines (optimal, checked by
+    brute force) and matched_sim is the matched pair's cosine; a row whose sha256 is not the document's image at
+    that position is not used."""
+    from engine.config import defaults
+    from engine.io.output import ParquetOptions
+    from engine.io.fs import list_parquet
+    from jobs.degrade import DegradeTask
+
+    out = tmp_path / "out"
+    docs, stored = build_out(out)
+    sims = write_clip_sims(out / "images" / "clip_sims", docs)
+    store = {r["sha256"] for r in stored}
+    cfg = defaults()["degrade"]
+    cfg = {**cfg, "pairs": {**cfg["pairs"], "max_distance": 100}}  # the table's candidates alone bound the edges
+    task = DegradeTask(str(tmp_path / "j"), list_parquet(str(out / "images" / "store")), ("mmc4",), "parquet", cfg,
+                       ParquetOptions(), 16, (), list_parquet(str(out / "images" / "clip_sims")))
+    stats = StageStats("degrade")
+    for path in sorted((out / "docs").rglob("*.parquet")):
+        stats += task(str(path))
+    stats.check()
+    by = stats.by["mmc4"]
+    assert by["mmc4_similarity_docs"] > 0 and by.get("mmc4_proxy_matrix_docs", 0) == 0
+    records = [json.loads(line) for p in (tmp_path / "j" / "exports" / "mmc4").glob("*.jsonl.gz")
+               for line in gzip.open(p, "rt")]
+    by_id = {d.id: d for d in docs}
+    checked = 0
+    for rec in records:
+        d = by_id[rec["doc_id"]]
+        paragraph_at = [j for j, t in enumerate(d.texts) if t is not None]
+        stored_pos = [p for p, u in enumerate(d.images) if u is not None and d.image_meta[p]["sha256"] in store]
+        edges = {p: {j: s for j, s in sims[(d.id, p)].items() if len(d.texts[j]) >= 5} for p in stored_pos}
+        matched = {}
+        for info in rec["image_info"]:
+            p = info["position"]
+            assert d.images[p] == info["raw_url"] and p in stored_pos
+            j = paragraph_at[info["matched_text_index"]]
+            if info["match_source"] == "mmc4":
+                assert info["matched_sim_source"] == "clip_sims"
+                assert info["matched_sim"] == pytest.approx(sims[(d.id, p)][j], abs=1e-6)
+                matched[p] = info["matched_sim"]
+            else:
+                assert info["matched_sim_source"] == "clip_sim"
+        n, total = best_matching(edges)
+        assert (len(matched), round(sum(matched.values()), 4)) == pytest.approx((n, total), abs=2e-4)
+        checked += bool(n)
+    assert checked > 10
+
+    # a row for another image at that position (another input's coordinates) is not used: the proxy runs
+    moved = tmp_path / "moved"
+    shutil.copytree(out / "images" / "clip_sims", moved)
+    for f in moved.glob("*.parquet"):
+        t = pq.read_table(f)
+        pq.write_table(t.set_column(2, "sha256", pa.array(["f" * 64] * t.num_rows, pa.string())), f)
+    task = DegradeTask(str(tmp_path / "k"), task.store_files, ("mmc4",), "parquet", cfg, ParquetOptions(), 16, (),
+                       list_parquet(str(moved)))
+    stats = StageStats("degrade")
+    for path in sorted((out / "docs").rglob("*.parquet")):
+        stats += task(str(path))
+    by = stats.by["mmc4"]
+    assert by["mmc4_sims_mismatch"] > 0 and by.get("mmc4_similarity_docs", 0) == 0 and by["mmc4_proxy_matrix_docs"]

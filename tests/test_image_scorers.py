@@ -122,6 +122,21 @@ def test_candidate_texts():
     assert got == ["a red bike", prev[-20:], nxt[:20]]
 
 
+def test_neighbour_candidates():
+    from engine.images.scorers import neighbour_candidates
+
+    texts = ["first para", None, "x" * 40 + " end of the second", None, None, "third  para start " + "y" * 40,
+             "fourth", None]
+    # the image at 3: alt, the nearest paragraph before (2, its end), the nearest after (5, skipping image 4)
+    got, where = neighbour_candidates(texts, 3, " a  cat ", 1, 20)
+    assert got == ["a cat", ("x" * 40 + " end of the second")[-20:], ("third para start " + "y" * 40)[:20]]
+    assert where == [None, 2, 5]
+    got, where = neighbour_candidates(texts, 3, None, 2, 300)
+    assert got[0] is None and where == [None, 2, 0, 5, 6]  # nearest first on each side
+    assert neighbour_candidates(texts, 7, "", 0, 300) == ([None], [None])  # alt only, and it is empty
+    assert neighbour_candidates(texts, 1, None, 1, 300)[1] == [None, 0, 2]
+
+
 def test_build_scorers_none_and_clip_without_weights(caplog):
     with caplog.at_level(logging.WARNING):
         s = build_scorers({"nsfw": {"scorer": "none"}, "clip": {"enabled": True}}, cache=False)
@@ -165,6 +180,70 @@ def test_nudenet_probabilities_and_no_false_alarms(nudenet, ordinary):
     portraits = [p[ORDINARY.index(n)] for n in ("skimage/astronaut.png", "skimage/camera.png",
                                                  "pillow-edge/hopper.jpg")]
     assert max(portraits) < 0.05
+
+
+def _every_shared_image() -> list[str]:
+    """Every file of the four sets that Pillow opens (found by listing, not by hand): photos, portraits, artworks
+    in other formats, graphics; broken files, bombs and non-images are skipped."""
+    if not SHARED.is_dir():
+        return []
+    names = []
+    for path in sorted(SHARED.rglob("*")):
+        if path.is_file() and path.suffix.lower() not in (".txt", ".md") and path.name != "LICENSE":
+            try:
+                _thumb(path, 8)
+            except Exception:  # noqa: BLE001 - broken, truncated, decompression bombs: not images to score
+                continue
+            names.append(str(path.relative_to(SHARED)))
+    return names
+
+
+EVERY = _every_shared_image()
+# The one known detector-level false alarm: skimage's synthetic colour wheel. nudenet's detector scores it
+# BUTTOCKS_EXPOSED 0.82 (raw; its README shows true detections at 0.68-0.85), over the whole frame, and keeps it
+# under mirroring (0.85), flipping (0.83), grey (0.78) and 3/4 scale (0.80): no monotone calibration or class
+# weighting separates it from a true detection without giving those up (see engine/images/scorers.py). strict:
+# if a detector or preprocessing change fixes it, the test says so.
+KNOWN_FALSE_ALARMS = {"skimage/color.png"}
+
+
+@pytest.fixture(scope="module")
+def every_score(nudenet):
+    thumbs = [Decoded(sha256=n, bytes=1, width=1, height=1, format="png", thumbnail=_thumb(SHARED / n))
+              for n in EVERY]
+    return dict(zip(EVERY, nudenet.score(thumbs)["unsafe_prob"].tolist()))
+
+
+@needs_nudenet
+@needs_images
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="detector false alarm"))
+                                  if n in KNOWN_FALSE_ALARMS else n for n in EVERY])
+def test_nudenet_no_false_alarm_on_every_shared_image(every_score, name):
+    """unsafe_prob stays at or below the configured threshold on every ordinary image of ../shared/data/images
+    (skimage, imagehash, imagededup, pillow-edge: 82 files with format variants, flips, resizes)."""
+    assert 0.0 <= every_score[name] <= NsfwConfig().threshold, (name, every_score[name])
+
+
+@needs_nudenet
+def test_nudenet_no_false_alarm_on_the_warcs_artworks(nudenet):
+    """The classical art inside the bundled Mona Lisa WARC (Leonardo's self-portrait, the Mona Lisa, its details,
+    Duchamp's L.H.O.O.Q.) and every other image response of the demo WARCs."""
+    import io
+
+    from engine.stats import StageStats
+    from engine.warc.ingest import warc_to_documents
+
+    records = []
+    root = Path(__file__).resolve().parent / "data" / "warc"
+    for warc in ("ukwa/flashfrozen-jwat-recompressed.warc.gz", "node-warc/books.toscrape.warc"):
+        for _ in warc_to_documents(str(root / warc), warc, StageStats("t"), on_image=records.append):
+            pass
+    thumbs = [Decoded(sha256=r.url, bytes=1, width=1, height=1, format="x", thumbnail=_thumb(io.BytesIO(r.content)))
+              for r in records]
+    assert sum("Mona_Lisa" in r.url or "Leonardo" in r.url for r in records) >= 5 and len(thumbs) >= 40
+    p = nudenet.score(thumbs)["unsafe_prob"]
+    worst = max(zip(p.tolist(), [r.url for r in records]))
+    assert not is_unsafe(p).any() and worst[0] < 0.5, worst
 
 
 @needs_nudenet
@@ -263,6 +342,26 @@ def test_clip_sim_is_max_over_candidates_and_batch_invariant(clip, few):
     np.testing.assert_allclose(batched["clip_sim"], [s["clip_sim"][0] for s in single], atol=1e-5)
     np.testing.assert_allclose(batched["clip_embedding"], np.stack([s["clip_embedding"][0] for s in single]),
                                atol=1e-5)
+
+
+@needs_clip
+@needs_images
+def test_candidate_sims_per_text_with_gaps(clip, few):
+    """candidate_sims: one cosine per candidate in order, NaN for a missing text, equal to the cosine of the
+    image and text embeddings computed apart; clip_sim is their max."""
+    from engine.images.scorers import max_sim
+
+    emb = clip.score(few[:2], None)["clip_embedding"]
+    texts = [[None, "a cat on a sofa", "a bridge at night"], ["", "a cat on a sofa"]]
+    sims = clip.candidate_sims(emb, texts)
+    assert [s.shape for s in sims] == [(3,), (2,)]
+    assert np.isnan(sims[0][0]) and np.isnan(sims[1][0])
+    temb = clip.embed_texts(["a cat on a sofa", "a bridge at night"]).cpu().numpy()
+    np.testing.assert_allclose(sims[0][1:], emb[0] @ temb.T, atol=1e-5)
+    np.testing.assert_allclose(sims[1][1], emb[1] @ temb[0], atol=1e-5)
+    assert max_sim(sims[0]) == pytest.approx(float(np.nanmax(sims[0]))) and np.isnan(max_sim(np.array([np.nan])))
+    full = clip.score(few[:2], texts)["clip_sim"]
+    np.testing.assert_allclose(full, [max_sim(s) for s in sims], atol=1e-5)
 
 
 @needs_clip

@@ -119,13 +119,15 @@ def test_shuffle_deterministic_and_varies(corpus):
 
 
 @pytest.mark.parametrize("world,workers", [(2, 3), (2, 2), (1, 4), (1, 1)])
-def test_resume_with_another_split_is_exact(corpus, world, workers):
+def test_resume_with_another_split_is_exact(corpus, world, workers, tmp_path):
     full = Counter(ids(ds(corpus, seed=3)))
     first = grid(corpus, 2, 3, seed=3)
     got = Counter()
     for k, d in zip((5, 0, 17, 40, 1, 9), first):  # stop each iterator after k samples
         got.update(ids(itertools.islice(iter(d), k)))
-    state = merge_states([d.state_dict() for d in first])
+    saved = tmp_path / "state.pkl"  # saved and loaded as a training loop would (torch.save pickles it too)
+    saved.write_bytes(pickle.dumps(merge_states([d.state_dict() for d in first])))
+    state = pickle.loads(saved.read_bytes())
     assert state["epoch"] == 0
     resumed = grid(corpus, world, workers, seed=3)
     for d in resumed:
@@ -324,25 +326,26 @@ def _drop_sevens(sample):
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:This DataLoader will create")
-def test_torch_dataloader_yields_every_sample_once_and_resumes(corpus):
+@pytest.mark.parametrize("before,after", [(2, 3), (3, 2)])
+def test_torch_dataloader_yields_every_sample_once_and_resumes(corpus, before, after):
     pytest.importorskip("torch", reason="torch is the `loader` extra (pip install -e .[loader])")
     from engine.loader import StatefulLoader
 
-    loader = StatefulLoader(ds(corpus, seed=9, transform=_drop_sevens), num_workers=2)
+    loader = StatefulLoader(ds(corpus, seed=9, transform=_drop_sevens), num_workers=before)
     seen = Counter(s["id"] for s in loader)
     assert set(seen) == {i for i in corpus["ids"] if not i.endswith("7")} and set(seen.values()) == {1}
     # the epoch is over, samples the transform dropped in the workers included
     assert loader.dataset.epoch == 1 and merge_states([loader.state_dict()])["epoch"] == 1
 
-    # batches; stop mid-epoch (workers have prefetched more than was consumed), resume with 3 workers
-    loader = StatefulLoader(ds(corpus, seed=9, images="bytes"), num_workers=2, batch_size=4)
+    # batches; stop mid-epoch (workers have prefetched more than was consumed), resume with another worker count
+    loader = StatefulLoader(ds(corpus, seed=9, images="bytes"), num_workers=before, batch_size=4)
     got = Counter()
     for i, batch in enumerate(loader):
         got.update(s["id"] for s in batch)
         if i == 6:
             break
     state = loader.state_dict()
-    resumed = StatefulLoader(ds(corpus, seed=9, images="bytes"), num_workers=3, batch_size=4)
+    resumed = StatefulLoader(ds(corpus, seed=9, images="bytes"), num_workers=after, batch_size=4)
     resumed.load_state_dict(state)
     for batch in resumed:
         got.update(s["id"] for s in batch)

@@ -78,6 +78,30 @@ def test_notebook_runs_on_extract_output(extract_out, monkeypatch, capsys):
     got = set(ns["con"].sql("select id, pos, image, text from image_text_pairs").fetchall())
     assert got == expected_pairs(docs)
     assert any(p[1] > 1 for p in got), "the shop page has images after text: the before side is exercised"
+    # before the image and dedup stages: those sections are empty, the loader yields text only
+    assert ns["store_formats"].empty and ns["image_positions"].empty and ns["cluster_sizes"].empty
+    assert_loader_section(ns, docs, with_images=False)
+
+
+def assert_loader_section(ns: dict, docs: list[dict], with_images: bool, store: dict | None = None) -> None:
+    """The notebook's loader cells: one interleaved sample (its items are the document's paragraphs and, with a
+    store, its stored images, in order), the formatter, and stop/save/resume covering every document once."""
+    by_id = {d["general_metadata"]["id"]: d for d in docs}
+    example, formatted = ns["example"], ns["formatted"]
+    doc = by_id[example["id"]]
+    texts = [t for t in example["items"] if isinstance(t, str)]
+    images = [i for i in example["items"] if not isinstance(i, str)]
+    assert texts == [t for t in doc["texts"] if t is not None]
+    assert formatted["text"].split("\n").count("<image>") == len(formatted["images"]) == len(images)
+    assert formatted["text"].replace("<image>\n", "").replace("\n<image>", "") == "\n".join(texts)
+    if with_images:
+        shas = [m["sha256"] for m, u in zip(doc["metadata"], doc["images"]) if u is not None
+                and (m or {}).get("sha256") in store]
+        assert images and [im.size for im in images] == [(store[s]["width"], store[s]["height"]) for s in shas]
+    else:
+        assert not images
+    taken = [s["id"] for s in ns["taken"]]
+    assert 0 < len(taken) < len(docs) and sorted(taken + ns["rest"]) == sorted(by_id)
 
 
 @pytest.mark.spark
@@ -98,6 +122,44 @@ def test_notebook_uses_filter_output_and_its_scores(extract_out, tmp_path, monke
     assert list(funnel.index) == ["extract", "filter"] and funnel.balanced.all()
     assert funnel.loc["filter", "in"] == funnel.loc["extract", "kept"]
     assert ns["duplicates_by_reason"].empty
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_notebook_on_a_full_run(tmp_path, monkeypatch):
+    """After extract, filter, dedup and images on the demo's WARCs (images from the WARCs, as `make demo` runs it;
+    the Wikipedia capture in flashfrozen brings images, and a URL duplicate): the image and dedup sections agree with
+    the store, the corpus and dedup/duplicates, and the loader shows stored images."""
+    from jobs.dedup import main as dedup
+    from jobs.extract import main as extract
+    from jobs.filter import main as filter_
+    from jobs.images.job import main as images
+
+    out = tmp_path / "out"
+    common = ["--output", str(out), "--master", "local[2]"]
+    assert extract(["--input", *map(str, WARCS), str(DATA / "warc/ukwa/flashfrozen-jwat-recompressed.warc.gz"),
+                    *common]) == 0
+    assert filter_(["--input", str(out / "extract"), *common]) == 0
+    assert dedup(["--input", str(out / "filter" / "kept"), *common]) == 0
+    assert images(["--input", str(out / "dedup" / "kept"), *common, "--set", "images.job.download=false"]) == 0
+    ns = run_notebook(out, monkeypatch)
+    docs = read_docs(out / "docs")
+    store_rows = read_docs(out / "images" / "store")
+    assert ns["latest"] == "corpus" and ns["per_crawl_lang"].documents.sum() == len(docs) > 0
+    formats = ns["store_formats"].set_index("format")
+    assert formats.images.sum() == len(store_rows) > 0
+    for fmt, n in formats.images.items():
+        assert n == sum(r["format"] == fmt for r in store_rows)
+    metas = [m for d in docs for m in d["metadata"] if m is not None]
+    positions = ns["image_positions"].iloc[0]
+    assert positions.positions == len(metas) == ns["dup_counts"].positions.sum() > 0
+    assert positions.distinct_images == len({m["sha256"] for m in metas if m["sha256"]})
+    duplicates = read_docs(out / "dedup" / "duplicates")
+    sizes = ns["cluster_sizes"]
+    assert len(duplicates) > 0 and not ns["duplicates_by_reason"].empty
+    assert ((sizes["size"] - 1) * sizes.clusters).sum() == len(duplicates)
+    assert sizes.clusters.sum() == len({d["representative_id"] for d in duplicates})
+    assert_loader_section(ns, docs, with_images=True, store={r["sha256"]: r for r in store_rows})
 
 
 def test_notebook_says_what_to_run_on_an_empty_output(tmp_path, monkeypatch):

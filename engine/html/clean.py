@@ -107,7 +107,7 @@ def clean_conditionally(container, base: str | None, budget=None) -> None:
             continue  # empty wrappers and image-only figures stay; images are judged on their own
         ld = link_density(node, text_len)
         commas = comma_count(node.text())
-        if commas >= 10:
+        if commas >= 10 or (ld > 0.5 and _holds_data_table(node, text_len)):
             continue
         if node.tag == "footer" and text_len < 200:
             node.decompose()  # a post's footer: author (and avatar), date, categories, share links
@@ -117,6 +117,27 @@ def clean_conditionally(container, base: str | None, budget=None) -> None:
             node.decompose()
         elif weight < 0 and ld > 0.2:
             node.decompose()
+
+
+def _holds_data_table(node, text_len: int) -> bool:
+    """`node` is (or is mostly) a data table: a header row of <th> cells over three or more rows of two or more
+    cells, with a column of plain text in most rows (a download list: size | linked file | description). A table
+    of links alone is a link list; a layout table has no header cells."""
+    table = node if node.tag == "table" else node.css_first("table")
+    if table is None or (table is not node and text_length(table) < 0.8 * text_len):
+        return False
+    if table.css_first("th") is None:
+        return False
+    rows = [r for r in table.css("tr") if r.css_first("td") is not None and text_length(r)]
+    if len(rows) < 3:
+        return False
+    plain = 0
+    for row in rows:
+        cells = [c for c in row.iter(include_text=False) if c.tag in ("td", "th")]
+        if len(cells) < 2:
+            return False
+        plain += any(text_length(c) and c.css_first("a") is None for c in cells)
+    return plain >= 0.8 * len(rows)
 
 
 def _story_links(node, base: str | None) -> list:

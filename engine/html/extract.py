@@ -3,10 +3,12 @@
 The one entry point (the Spark extract stage and `weft extract-html` both call it). Budgets are enforced without
 signals so it is safe inside Spark worker threads: the byte size is checked before parsing, the nesting depth
 before parsing, and the elapsed time between phases and inside the long loops (`Budget`); a page over budget
-raises `ExtractionRejected` with a reason the stage counts.
+raises `ExtractionRejected` with a reason the stage counts. After the DOM pass a second extractor's opinion
+(`agreement`) sets the per-document confidence, `Extracted.agreement`.
 """
 from __future__ import annotations
 
+from engine.html.agreement import with_second_opinion
 from engine.html.decode import decode_html
 from engine.html.depth import nesting_depth
 from engine.html.dom import extract_with_dom
@@ -27,4 +29,5 @@ def extract(html: str | bytes, url: str | None = None, *, config: ExtractConfig 
     if text.count("<") > config.max_depth and nesting_depth(text, config.max_depth, budget) > config.max_depth:
         raise ExtractionRejected("too_deep", f"element nesting over {config.max_depth}")
     budget.check("decode")
-    return extract_with_dom(text, url, config, budget)
+    out = extract_with_dom(text, url, config, budget)
+    return with_second_opinion(out, text, config)

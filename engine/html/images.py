@@ -73,6 +73,12 @@ def has_picture(node) -> bool:
     return False
 
 
+def is_picture(img, cfg: ExtractConfig) -> bool:
+    """An <img> that `write_image` would keep as a picture of the story (not furniture by URL, size or class)."""
+    url = choose_img_src(img.attributes)
+    return bool(url) and not _is_furniture_url(url) and _keep_image(img, cfg)
+
+
 def write_image(node, w: BlockWriter, base: str | None, cfg: ExtractConfig) -> None:
     if node.tag == "picture":
         img = node.css_first("img")

@@ -15,11 +15,12 @@ LINE_TAGS = frozenset("li tr dt dd br".split())
 HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 
 # class/id hints (Readability's published lists, trimmed)
-_POSITIVE = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose", re.I)
+# matched on lower-cased values (no re.I: an alternation with IGNORECASE is ~6x slower, and these run per node)
+_POSITIVE = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose")
 _NEGATIVE = re.compile(
     r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|foot|footer|footnote|gdpr|masthead|"
     r"media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|tool|"
-    r"widget|caption-credit|author-info|newsletter", re.I)
+    r"widget|caption-credit|author-info|newsletter")
 
 
 # Sentence punctuation of every script, so scoring and the stub rules do not favour Latin text. Commas: Latin,
@@ -60,6 +61,7 @@ def class_weight(node) -> int:
     w = 0
     for value in (attrs.get("class"), attrs.get("id")):
         if value:
+            value = value.lower()
             if _NEGATIVE.search(value):
                 w -= 25
             if _POSITIVE.search(value):

@@ -20,6 +20,8 @@ class Extracted:
     title: str | None = None
     date: str | None = None  # ISO 8601
     html_lang: str | None = None
+    agreement: float | None = None  # token agreement with a second extractor (engine.html.agreement), 0..1
+    unioned: bool = False  # the second extractor's missing paragraphs were added (low agreement)
 
     def add_text(self, text: str) -> None:
         self.texts.append(text)
@@ -51,6 +53,10 @@ class ExtractConfig:
     max_tiny_image_px: int
     min_image_px: int
     max_depth: int
+    agreement: bool
+    union_below: float
+    union_min_new_share: float
+    union_min_new_tokens: int
 
 
 class Budget:

@@ -32,11 +32,17 @@ where a fixed threshold falls): raw 0.2 (nudenet's report floor) -> 0.12, 0.4 ->
 What it is not: a calibration fitted to labelled data; there is none here. To make unsafe_prob a calibrated
 probability, fit (calib_slope, calib_center) by logistic regression of the label on logit(s) (Platt scaling) on a
 labelled sample of the crawl. Faces, feet, bellies, armpits, male chests and covered parts never count (the
-classes of portraits and swimwear). Measured on the 35 ordinary photos, portraits and graphics of
-shared/data/images (tests/test_image_scorers.py): portraits < 0.01, all < 0.45 (coffee cup, raw 0.37); the one
-known false alarm is skimage's synthetic colour wheel (color.png), which nudenet itself scores BUTTOCKS_EXPOSED
-0.82 (-> 0.98): BUTTOCKS_EXPOSED is the class that fires on round shaded shapes (all the top ordinary scores are
-it). That set holds no classical nudes or beach photos, so those are not measured here.
+classes of portraits and swimwear). Measured on every file of shared/data/images that Pillow opens (82: skimage,
+imagehash, imagededup, pillow-edge, with their format, flip and resize variants; tests/test_image_scorers.py):
+median 0.0002, 90th percentile 0.009, portraits < 0.01; the highest ordinary ones are the coffee cup (0.44) and a
+ukbench photo (0.42); the WARCs' artworks (Leonardo, the Mona Lisa and its details, Duchamp) all < 0.11. The one
+false alarm is skimage's synthetic colour wheel (color.png): raw BUTTOCKS_EXPOSED 0.82 over the whole frame
+(-> 0.98), inside the 0.68-0.85 that nudenet's README shows for true detections, and stable under mirroring
+(0.85), flipping (0.83), grey (0.78) and 3/4 scale (0.80). So no monotone calibration, threshold or
+test-time augmentation separates it from true detections; leaving BUTTOCKS_EXPOSED out of `unsafe_classes`
+would, as a policy change (the class also fires on round shaded shapes: the top ordinary scores are all it).
+It stays a known, tested false alarm; the `clip_head` scorer is the way to a lower false-alarm rate. That set
+holds no classical nudes or beach photos, so those are not measured here.
 
 NSFW, `clip_head`: a LAION-style MLP head on the L2-normalised CLIP image embedding (`images.nsfw.head_path`; the
 LAION safety head expects ViT-L-14, 768-d). Heads (also `images.clip.aesthetic_head_path`) are torch state dicts
@@ -54,10 +60,12 @@ laion2b_s32b_b82k or OpenAI's ViT-L-14). weights null -> CLIP is disabled with a
 (`device: auto`), fp16 there, fp32 on CPU. Images are preprocessed with the model's own eval transform (resize,
 centre crop, normalise) from the thumbnail.
   clip_sim = max over the image's candidate texts of cos(image embedding, text embedding), in [-1, 1].
-  The candidates are its alt text, the end of the previous paragraph and the start of the next paragraph
-  (`candidate_texts(alt, previous, following)`), each cut to `max_text_chars` characters and then to CLIP's
-  77 tokens. Max, not mean: an image needs one matching text to be on topic (MMC4 assigns images to the sentence
-  of highest similarity); a missing or empty text is not a candidate; no candidate -> NaN (null).
+  The candidates are its alt text, the end of the `neighbours` nearest paragraphs before it and the start of
+  the nearest ones after it (`neighbour_candidates`; `candidate_texts(alt, previous, following)` for one
+  each), each cut to `max_text_chars` characters and then to CLIP's 77 tokens; `candidate_sims` gives the
+  cosine per candidate (the job keeps them in OUT/images/clip_sims for MMC4's assignment). Max, not mean: an
+  image needs one matching text to be on topic (MMC4 assigns images to the sentence of highest similarity); a
+  missing or empty text is not a candidate; no candidate -> NaN (null).
 MMC4's optional filter (`min_sim`, 0.15 with ViT-L/14) is off by default: `below_min_sim()` tells the job which
 images it would remove. `clip_embedding` (N x D float32, L2-normalised) is returned for a side table.
 
@@ -137,6 +145,7 @@ class ClipConfig:
     batch_size: int
     threads: int
     max_text_chars: int
+    neighbours: int
     min_sim: float | None
     aesthetic_head_path: str | None
     return_embeddings: bool
@@ -146,6 +155,8 @@ class ClipConfig:
             raise ConfigError(f"images.clip.device must be auto, cpu or cuda, not {self.device!r}")
         if self.precision not in ("auto", "fp32", "fp16"):
             raise ConfigError(f"images.clip.precision must be auto, fp32 or fp16, not {self.precision!r}")
+        if self.neighbours < 0:
+            raise ConfigError("images.clip.neighbours must be >= 0")
 
     @property
     def active(self) -> bool:
@@ -287,6 +298,33 @@ def candidate_texts(alt: str | None, previous: str | None, following: str | None
             text = text[-limit:] if keep_end else text[:limit]
         out.append(text)
     return out
+
+
+def neighbour_candidates(texts: Sequence[str | None], pos: int, alt: str | None, neighbours: int,
+                         max_chars: int) -> tuple[list[str | None], list[int | None]]:
+    """The candidate texts of the image at position `pos` of a document (aligned `texts`: None at image
+    positions): its alt text, then the `neighbours` nearest paragraphs before it (nearest first, each keeping its
+    end: the words next to the image) and after it (nearest first, each keeping its start); image positions are
+    skipped, nothing else bounds the distance. Returns (texts, their positions), the alt text first with position
+    None; a missing alt text is None (so every image has the alt slot and the lists stay comparable)."""
+    alt = " ".join((alt or "").split())[:max_chars] or None
+    out, where = [alt], [None]
+    for step, keep_end in ((-1, True), (1, False)):
+        j, found = pos + step, 0
+        while 0 <= j < len(texts) and found < neighbours:
+            text = " ".join((texts[j] or "").split())
+            if text:
+                out.append(text[-max_chars:] if keep_end else text[:max_chars])
+                where.append(j)
+                found += 1
+            j += step
+    return out, where
+
+
+def max_sim(sims: np.ndarray) -> float:
+    """clip_sim of one image: the best of its candidate similarities (NaN when it has no candidate text)."""
+    sims = np.asarray(sims, dtype=np.float32)
+    return float(np.nanmax(sims)) if sims.size and not np.isnan(sims).all() else math.nan
 
 
 class MLPHead:
@@ -443,9 +481,35 @@ class ClipScorer(Scorer):
                 chunks.append(torch.nn.functional.normalize(self.model.encode_text(tokens).float(), dim=-1))
         return torch.cat(chunks) if chunks else torch.zeros(0, self._embed_dim(), device=self.device)
 
-    def score(self, images, texts=None):
+    def candidate_sims(self, embeddings, texts: Sequence[Sequence[str | None] | None]) -> list[np.ndarray]:
+        """Per row of `embeddings` (N x D, L2-normalised; torch or numpy), the cosine with each of its candidate
+        texts in order (float32, in [-1, 1]; NaN for a missing or empty text). Each distinct text is cut to
+        `max_text_chars` and encoded once for the whole call, in batches of `batch_size`."""
         import torch
 
+        limit = self.config.max_text_chars
+        unique: dict[str, int] = {}
+        ids = []
+        for cands in texts:
+            row = []
+            for text in cands or ():
+                text = " ".join((text or "").split())[:limit]
+                row.append(unique.setdefault(text, len(unique)) if text else -1)
+            ids.append(row)
+        out = [np.full(len(row), np.nan, dtype=np.float32) for row in ids]
+        if not unique:
+            return out
+        emb = torch.as_tensor(np.asarray(embeddings, dtype=np.float32)) if not torch.is_tensor(embeddings) \
+            else embeddings.float()
+        temb = self.embed_texts(list(unique)).float().to(emb.device)
+        cos = (emb @ temb.T).clamp(-1.0, 1.0).cpu().numpy()  # (N, distinct texts): small per batch
+        for r, row in enumerate(ids):
+            for c, t in enumerate(row):
+                if t >= 0:
+                    out[r][c] = cos[r, t]
+        return out
+
+    def score(self, images, texts=None):
         n = len(images)
         if texts is not None and len(texts) != n:
             raise ValueError(f"{len(texts)} text lists for {n} images")
@@ -457,25 +521,9 @@ class ClipScorer(Scorer):
             table = np.full((n, dim), np.nan, dtype=np.float32)
             table[where] = emb.cpu().numpy()
             out["clip_embedding"] = table
-        # Each distinct non-empty text is encoded once per batch; clip_sim = max cosine over the image's texts.
         if texts is not None and len(where):
-            limit = self.config.max_text_chars
-            unique: dict[str, int] = {}
-            pairs = []  # (row in emb, text id)
-            for row, i in enumerate(where):
-                for text in texts[i] or ():
-                    text = " ".join((text or "").split())[:limit]
-                    if text:
-                        pairs.append((row, unique.setdefault(text, len(unique))))
-            if pairs:
-                temb = self.embed_texts(list(unique))
-                rows = torch.as_tensor([p[0] for p in pairs], device=emb.device)
-                tids = torch.as_tensor([p[1] for p in pairs], device=emb.device)
-                cos = (emb[rows] * temb[tids]).sum(dim=1).clamp(-1.0, 1.0).cpu().numpy()
-                best = np.full(len(where), -np.inf, dtype=np.float32)
-                np.maximum.at(best, rows.cpu().numpy(), cos.astype(np.float32))
-                sims = np.where(np.isfinite(best), best, np.nan).astype(np.float32)
-                out["clip_sim"][where] = sims
+            sims = self.candidate_sims(emb, [texts[i] for i in where])
+            out["clip_sim"][where] = [max_sim(s) for s in sims]
         if self.aesthetic is not None:
             out["aesthetic_prob"] = np.full(n, np.nan, dtype=np.float32)
             if len(where):
@@ -571,6 +619,24 @@ def _build(nsfw: NsfwConfig, clip: ClipConfig) -> ScorerSet:
         if not clip_on:
             raise ConfigError("images.nsfw.scorer clip_head needs CLIP: images.clip.enabled and images.clip.weights")
     if clip_on:
-        head = nsfw.head_path if nsfw.scorer == "clip_head" else None
-        scorers.append(ClipScorer(clip, nsfw_head_path=head))
+        scorers.append(_clip_scorer(clip, nsfw.head_path if nsfw.scorer == "clip_head" else None))
     return ScorerSet(scorers)
+
+
+_CLIP: dict[str, ClipScorer] = {}
+
+
+def _clip_scorer(clip: ClipConfig, head: str | None) -> ClipScorer:
+    key = repr((clip, head))
+    if key not in _CLIP:
+        _CLIP[key] = ClipScorer(clip, nsfw_head_path=head)
+    return _CLIP[key]
+
+
+def clip_scorer(images_section: dict | None = None) -> ClipScorer | None:
+    """The configured CLIP scorer (one per process and config: the model the image pass loaded is reused for
+    the texts), or None when CLIP is not active. Raises ScorerUnavailable without torch/open_clip."""
+    nsfw, clip = configs(images_section)
+    if not clip.active:
+        return None
+    return _clip_scorer(clip, nsfw.head_path if nsfw.scorer == "clip_head" else None)

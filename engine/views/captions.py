@@ -6,9 +6,11 @@
 * ``mmc4``: MMC4's assignment (Zhu et al. 2023, Sec. 2): images and the document's paragraphs form a bipartite
   graph weighted by image-text similarity, and `scipy.optimize.linear_sum_assignment` picks the one-to-one
   matching of greatest total similarity (each paragraph captions at most one image).
-  The documents table holds one `clip_sim` per image (the best cosine over its alt text, previous and next
-  paragraph; engine/images/scorers.py), not an image x paragraph matrix. Unless the caller passes a real matrix
-  (`matrix=`, images x paragraphs), the matrix is built as a proxy:
+  When the image stage wrote per-candidate similarities (`OUT/images/clip_sims`, CLIP active), the caller passes
+  that real image x paragraph matrix (`matrix=`, engine/views/similarity.py; counted `mmc4_similarity_docs`) and
+  the caption carries the matched pair's cosine. Otherwise only the documents table's one `clip_sim` per image
+  (the best cosine over its alt text and neighbouring paragraphs) exists, and the matrix is built as a proxy
+  (counted `mmc4_proxy_matrix_docs`):
       S[i, j] = clip_sim_i - mmc4_distance_penalty * (d_ij - 1)   for d_ij <= max_distance, else no edge,
   d_ij = positions between image i and paragraph j. clip_sim_i measures how well image i matches its
   adjacent text, so the matching assigns each image its closest free paragraph, a contested paragraph goes to
@@ -38,6 +40,7 @@ class Caption:
     text: str
     source: str               # alt | nearest | mmc4
     text_position: int | None  # position of the paragraph in the aligned lists (None for alt)
+    similarity: float | None = None  # cosine of the image with this paragraph, when a real matrix matched them
 
 
 def clean(text: str | None) -> str:
@@ -149,8 +152,8 @@ def caption_document(texts: list, images: list, metas: list, positions: list[int
                                matrix, paragraphs)
         if assigned is None:
             counts["mmc4_no_similarity"] += len(positions)
-        elif matrix is None:
-            counts["mmc4_proxy_matrix_docs"] += 1
+        else:
+            counts["mmc4_proxy_matrix_docs" if matrix is None else "mmc4_similarity_docs"] += 1
     for p in positions:
         for name in config.order:
             if name == "alt":
@@ -161,7 +164,10 @@ def caption_document(texts: list, images: list, metas: list, positions: list[int
                 j = (assigned or {}).get(p)
                 if assigned is not None and j is None:
                     counts["mmc4_unmatched"] += 1
-                cap = None if j is None else Caption(_paragraph_caption(texts, j, p, config), "mmc4", j)
+                sim = None
+                if j is not None and matrix is not None:
+                    sim = float(np.asarray(matrix)[positions.index(p), paragraphs.index(j)])
+                cap = None if j is None else Caption(_paragraph_caption(texts, j, p, config), "mmc4", j, sim)
             if cap is not None and len(cap.text) >= config.min_caption_chars:
                 out[p] = cap
                 counts[f"caption:{cap.source}"] += 1

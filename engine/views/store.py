@@ -59,7 +59,7 @@ class ImageStore:
             for i in range(len(self.files)):
                 pf = self._file(i)
                 for rg, lo, hi in sha256_ranges(pf.metadata):
-                    if lo is not None and not _any_between(todo, lo, hi):
+                    if lo is not None and not any_between(todo, lo, hi):
                         continue
                     shas = pf.read_row_group(rg, columns=["sha256"]).column("sha256")
                     hits = pc.indices_nonzero(pc.is_in(shas, value_set=value_set)).to_pylist()
@@ -91,7 +91,7 @@ class ImageStore:
         self._open.clear()
 
 
-def _any_between(ordered: list[str], lo: str, hi: str) -> bool:
+def any_between(ordered: list[str], lo: str, hi: str) -> bool:
     """Whether the sorted list `ordered` holds a value in [lo, hi]."""
     k = bisect.bisect_left(ordered, lo)
     return k < len(ordered) and ordered[k] <= hi

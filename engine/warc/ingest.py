@@ -146,6 +146,7 @@ def _handle_payload(rec, warc_filename, state, stats, config, on_image) -> Docum
     if kind != "html":
         stats.drop(f"not_html:{(rec.content_type or 'unknown').split('/')[0]}")
         return None
+    stats.documents += 1  # an HTML response: what docs_per_s_per_core counts
     try:
         html, charset = decode_html(rec.payload, (rec.http_headers or {}).get("content-type"))
     except Exception as e:  # undecodable body: counted, never fatal
@@ -175,6 +176,8 @@ def _handle_payload(rec, warc_filename, state, stats, config, on_image) -> Docum
         content_digest=digest, http_status=rec.http_status, charset=charset, title=ex.title, date=ex.date,
         html_lang=ex.html_lang,
     )
+    if ex.agreement is not None:  # token agreement with a second extractor: the extraction's confidence
+        doc.scores["extraction_agreement"] = ex.agreement
     stats.keep()
     stats.bytes_out += sum(len(t) for t in doc.paragraphs)
     return doc

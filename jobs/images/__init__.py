@@ -2,8 +2,8 @@
 dropped document, and none twice).
 
 Plan (Spark DataFrames, Arrow batch functions in jobs/images/tasks.py; no row-at-a-time UDF):
-1. positions: posexplode(images) of the kept documents -> distinct URLs -> engine.urlnorm key (+ host), one
-   mapInArrow over the distinct URLs only.
+1. positions: posexplode(images) of the kept documents -> distinct URLs -> join key (engine.urlnorm, then
+   tasks.capture_key: `%2C` on the page and `,` in the WARC meet) + host, one mapInArrow over the distinct URLs.
 2. acquire each key once: OUT/warc_images (the WARCs' own image responses, joined by normalised URL, newest
    capture), else a record in OUT/images/fetched/ from an earlier run (bytes or failure reason; reasons in
    images.job.retry_failed are fetched again), else HTTP: the missing keys are hash-partitioned by host (one
@@ -17,7 +17,12 @@ Plan (Spark DataFrames, Arrow batch functions in jobs/images/tasks.py; no row-at
 5. per position: failed / dropped (validation, opted_out, unsafe, duplicate_in_document, hash_too_frequent,
    too_many_images, ...) or kept; p_hash_dup_count / d_hash_dup_count = documents sharing the hash.
 6. documents rewritten (metadata filled, removed positions dropped, aligned lists) to OUT/docs/crawl=/lang=/,
-   validated, zstd; a document left with no text and no image is dropped.
+   validated, zstd; a document left with no text and no image is dropped. With CLIP active, the rewrite computes
+   clip_sim (best cosine of the image embedding from step 3 with its alt text and images.clip.neighbours
+   paragraphs on each side, all texts of a batch encoded together), applies images.clip.min_sim, and the
+   per-candidate similarities go to OUT/images/clip_sims (doc_id, position, sha256, clip_sim, alt_sim,
+   text_positions, text_sims; positions as in OUT/docs), the embeddings to OUT/images/embeddings
+   (images.clip.return_embeddings).
 7. OUT/stats/images.json: records = image positions (in = kept + dropped by reason + failed by reason), `by`:
    documents (in / kept / dropped by reason), kept_from (warc | download); side: distinct_urls, from_warc,
    downloaded, fetched_before, store_rows, ...
@@ -25,6 +30,6 @@ A rerun fetches only what has no record and rewrites the same store and document
 """
 from __future__ import annotations
 
-from jobs.images.job import ImagesJob, main, run_images
+from jobs.images.job import ImagesJob, coverage_line, image_coverage, main, run_images
 
-__all__ = ["ImagesJob", "main", "run_images"]
+__all__ = ["ImagesJob", "coverage_line", "image_coverage", "main", "run_images"]

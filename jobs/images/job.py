@@ -8,7 +8,8 @@ from engine.io.fs import exists, join, list_parquet
 from engine.io.output import write_bytes_atomic
 from engine.stats import StageStats
 from jobs.base import Job, parquet_options
-from jobs.images.tasks import (DROP_FETCH_REASONS, META_DDL, DecodeTask, FetchTask, Rewrite, UrlKeys)
+from jobs.images.tasks import (CLIP_SIMS_DDL, CLIP_SIMS_SCHEMA, DROP_FETCH_REASONS, EMBEDDINGS_SCHEMA, META_DDL,
+                               DecodeTask, FetchTask, Rewrite, UrlKeys)
 
 TOO_MANY_ACTIONS = ("drop_document", "truncate", "keep")
 
@@ -40,6 +41,10 @@ def run_images(spark, inputs: list[str], output: str, config: dict, warc_images:
 
     images_cfg = config["images"]
     job = images_cfg["job"]
+    # the decode pass always hands CLIP embeddings on (clip_sim is computed per position from them);
+    # images.clip.return_embeddings decides whether they are also written to OUT/images/embeddings
+    write_embeddings = bool((images_cfg.get("clip") or {}).get("return_embeddings"))
+    images_cfg = {**images_cfg, "clip": {**(images_cfg.get("clip") or {}), "return_embeddings": True}}
     if job["too_many_images"] not in TOO_MANY_ACTIONS:
         raise ValueError(f"images.job.too_many_images must be one of {TOO_MANY_ACTIONS}")
     stats = StageStats("images")
@@ -151,7 +156,8 @@ def run_images(spark, inputs: list[str], output: str, config: dict, warc_images:
             F.coalesce("fetch_reason", F.lit("error"))
         nulls = [F.lit(None).cast(t).alias(c) for c, t in (
             ("sha256", "string"), ("width", "int"), ("height", "int"), ("format", "string"), ("bytes", "long"),
-            ("p_hash", "string"), ("d_hash", "string"), ("unsafe_prob", "float"), ("aesthetic_prob", "float"))]
+            ("p_hash", "string"), ("d_hash", "string"), ("unsafe_prob", "float"), ("aesthetic_prob", "float"),
+            ("clip_embedding", "array<float>"))]
         meta_parts.append(fetched_meta.select("key", F.lit("download").alias("source"), out.alias("outcome"),
                                               reason.alias("reason"), *nulls))
     meta = None
@@ -163,7 +169,8 @@ def run_images(spark, inputs: list[str], output: str, config: dict, warc_images:
     if meta is None:
         for c, t in (("source", "string"), ("outcome", "string"), ("reason", "string"), ("sha256", "string"),
                      ("width", "int"), ("height", "int"), ("bytes", "long"), ("p_hash", "string"),
-                     ("d_hash", "string"), ("unsafe_prob", "float"), ("aesthetic_prob", "float")):
+                     ("d_hash", "string"), ("unsafe_prob", "float"), ("aesthetic_prob", "float"),
+                     ("clip_embedding", "array<float>")):
             pos = pos.withColumn(c, F.lit(None).cast(t))
     missing_reason = "not_fetched"
     pos = (pos.withColumn("reason", F.when(F.col("key").isNull(), F.lit("bad_url"))
@@ -205,7 +212,32 @@ def run_images(spark, inputs: list[str], output: str, config: dict, warc_images:
     pos = (_drop(pos, ok & F.col("_doc_drop").isNotNull(), F.col("_doc_drop"))
            .drop("_n_ok", "_rank").localCheckpoint(eager=True))
 
+    # 6. documents rewritten with per-image metadata
+    filled = ("width", "height", "bytes", "sha256", "p_hash", "d_hash", "p_hash_dup_count", "d_hash_dup_count",
+              "unsafe_prob", "aesthetic_prob")
+    decision = F.struct(F.col("pos").cast("int").alias("pos"), (F.col("outcome") == "ok").alias("keep"),
+                        *[F.col(c) for c in filled], F.col("clip_embedding"))
+    per_doc = pos.groupBy("doc_id").agg(F.collect_list(decision).alias("_decisions"),
+                                        F.max("_doc_drop").alias("_doc_drop"))
+    joined = docs.join(per_doc, docs["general_metadata"]["id"] == per_doc["doc_id"], "left").drop("doc_id")
+    from schemas.omnicorpus import arrow_schema
+
+    names = tuple(arrow_schema().names)
+    # clip_sim needs the final documents (alt and neighbouring paragraphs): computed in the rewrite from the
+    # embeddings of the decode pass, when there are any (CLIP active: images.clip weights, extra installed)
+    has_clip = pos.where(ok & F.col("clip_embedding").isNotNull()).limit(1).count() > 0
+    rewrite = Rewrite(names, bool(job["remove_failed"]), ("crawl", "lang"), images_cfg if has_clip else None)
+    out_schema = (docs.select(*names, "crawl", "lang").schema.add("_status", "string")
+                  .add("_clip", _ddl_type(CLIP_SIMS_DDL)).add("_below_min_sim", "integer"))
+    rewritten = (joined.select(*names, "crawl", "lang", "_decisions", "_doc_drop")
+                 .mapInArrow(rewrite, out_schema).localCheckpoint(eager=True))
+    for row in rewritten.groupBy("_status").count().collect():
+        stats.count("documents", row["_status"], row["count"])
+    stats.count("documents", "in", docs.count())
+    below = rewritten.agg(F.sum("_below_min_sim")).collect()[0][0] or 0
+
     # 7 (positions). in = kept + dropped by reason + failed by reason; every position is in exactly one
+    # (kept_from counts before images.clip.min_sim, which drops in the rewrite: `clip_below_min_sim`)
     for row in pos.groupBy("outcome", "reason", "source").count().collect():
         n = row["count"]
         stats.seen(n)
@@ -216,34 +248,40 @@ def run_images(spark, inputs: list[str], output: str, config: dict, warc_images:
             stats.drop(row["reason"], n)
         else:
             stats.fail(row["reason"] or "error", n)
-
-    # 6. documents rewritten with per-image metadata
-    filled = ("width", "height", "bytes", "sha256", "p_hash", "d_hash", "p_hash_dup_count", "d_hash_dup_count",
-              "unsafe_prob", "aesthetic_prob")
-    decision = F.struct(F.col("pos").cast("int").alias("pos"), (F.col("outcome") == "ok").alias("keep"),
-                        *[F.col(c) for c in filled])
-    per_doc = pos.groupBy("doc_id").agg(F.collect_list(decision).alias("_decisions"),
-                                        F.max("_doc_drop").alias("_doc_drop"))
-    joined = docs.join(per_doc, docs["general_metadata"]["id"] == per_doc["doc_id"], "left").drop("doc_id")
-    from schemas.omnicorpus import arrow_schema
-
-    names = tuple(arrow_schema().names)
-    rewrite = Rewrite(names, bool(job["remove_failed"]), ("crawl", "lang"))
-    out_schema = docs.select(*names, "crawl", "lang").schema.add("_status", "string")
-    rewritten = (joined.select(*names, "crawl", "lang", "_decisions", "_doc_drop")
-                 .mapInArrow(rewrite, out_schema).localCheckpoint(eager=True))
-    for row in rewritten.groupBy("_status").count().collect():
-        stats.count("documents", row["_status"], row["count"])
-    stats.count("documents", "in", docs.count())
+    if below:
+        stats.keep(-below)
+        stats.drop("clip_below_min_sim", below)
     from jobs.dedup.files import write_parquet
 
-    out_docs = (rewritten.where(F.col("_status") == "kept").drop("_status")
+    out_docs = (rewritten.where(F.col("_status") == "kept").drop("_status", "_clip", "_below_min_sim")
                 .repartition(parts, F.col("general_metadata")["id"])
                 .sortWithinPartitions(F.col("general_metadata")["id"]))
     n_docs = write_parquet(out_docs, join(output, "docs"), arrow_schema(), ["crawl", "lang"],
                            parquet_options(config), validate=True)
     stats.side["documents_written"] = n_docs
+    for name, wanted in (("clip_sims", has_clip), ("embeddings", has_clip and write_embeddings)):
+        side = join(output, "images", name)
+        if not wanted and exists(side):  # a side table of an earlier run with CLIP would not match these docs
+            delete_files(list_files(side))
+    if has_clip:  # per-candidate similarities (MMC4's assignment) and the embeddings (semantic dedup)
+        sims = (rewritten.where(F.col("_status") == "kept")
+                .select(F.col("general_metadata")["id"].alias("doc_id"), F.explode("_clip").alias("c"))
+                .select("doc_id", "c.*").repartition(parts, "doc_id").sortWithinPartitions("doc_id", "position"))
+        stats.side["clip_sims_rows"] = write_parquet(sims, join(output, "images", "clip_sims"), CLIP_SIMS_SCHEMA,
+                                                     [], parquet_options(config))
+        if write_embeddings:
+            emb = (valid.where(F.col("clip_embedding").isNotNull()).groupBy("sha256")
+                   .agg(F.first("clip_embedding").alias("clip_embedding"))
+                   .repartition(parts, "sha256").sortWithinPartitions("sha256"))
+            stats.side["embeddings_rows"] = write_parquet(emb, join(output, "images", "embeddings"),
+                                                          EMBEDDINGS_SCHEMA, [], parquet_options(config))
     return stats.check()
+
+
+def _ddl_type(ddl: str):
+    from pyspark.sql.types import _parse_datatype_string
+
+    return _parse_datatype_string(ddl)
 
 
 class ImagesJob(Job):
@@ -272,3 +310,44 @@ class ImagesJob(Job):
 def main(argv: list[str] | None = None) -> int:
     return ImagesJob().main(argv)
 
+
+COVERAGE_FIELDS = ("width", "height", "sha256", "p_hash", "unsafe_prob")
+
+
+def image_coverage(output: str) -> dict:
+    """How complete the image positions of OUT/docs are (the issue's evidence: >= 80 % carry COVERAGE_FIELDS).
+    A position counts once in the written documents; positions the stage removed (no bytes, dropped) are not
+    positions anymore and are reported beside it from OUT/stats/images.json, as is any position kept as a bare
+    URL (images.job.remove_failed false), which counts as not filled."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from engine.io.fs import resolve
+
+    positions = filled = 0
+    for f in list_parquet(join(output, "docs")):
+        fs, path = resolve(f)
+        for row in pq.read_table(path, filesystem=fs, columns=["images", "metadata"]).to_pylist():
+            for url, meta in zip(row["images"], row["metadata"]):
+                if url is not None:
+                    positions += 1
+                    filled += all((meta or {}).get(k) is not None for k in COVERAGE_FIELDS)
+    stats_uri = join(output, "stats", "images.json")
+    stats = {}
+    if exists(stats_uri):
+        fs, path = resolve(stats_uri)
+        with fs.open_input_stream(path) as f:
+            stats = json.loads(f.read())
+    removed = {**stats.get("dropped", {}), **stats.get("failed", {})}
+    return {"positions_in": stats.get("records_in"), "positions": positions, "filled": filled,
+            "share": filled / positions if positions else None, "removed": dict(sorted(removed.items())),
+            "kept_from": stats.get("by", {}).get("kept_from", {})}
+
+
+def coverage_line(c: dict) -> str:
+    removed = ", ".join(f"{k} {v}" for k, v in sorted(c["removed"].items(), key=lambda kv: -kv[1])) or "none"
+    share = "n/a" if c["share"] is None else f"{100 * c['share']:.1f} %"
+    return (f"images: {c['positions_in']} positions in the stage's input -> {c['positions']} in OUT/docs "
+            f"(dropped or failed: {removed}); filled ({', '.join(COVERAGE_FIELDS)}): {c['filled']} of {c['positions']} "
+            f"= {share}; kept from {', '.join(f'{k} {v}' for k, v in sorted(c['kept_from'].items())) or 'nothing'}")

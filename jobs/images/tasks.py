@@ -1,19 +1,21 @@
 """The image stage's mapInArrow functions (picklable; they run in the Spark tasks, Arrow in and Arrow out).
 
-UrlKeys      url -> normalised key (engine.urlnorm, the join key with OUT/warc_images) and host
+UrlKeys      url -> join key (engine.urlnorm + capture_key: page and WARC spellings meet) and host
 FetchTask    one host-partitioned task: bounded fetch_all batches, each written atomically to OUT/images/fetched/
 DecodeTask   one sha256-partitioned task: each distinct image decoded, validated, hashed and scored once; the
              valid ones written to OUT/images/store/part-NNNNN.parquet (row groups sized in bytes)
-Rewrite      documents + their per-position decisions -> documents with per-image metadata filled
+Rewrite      documents + their per-position decisions -> documents with per-image metadata filled, and
+             clip_sim from the CLIP embeddings against each image's alt text and neighbouring paragraphs
 """
 from __future__ import annotations
 
 import hashlib
 import logging
 import math
+import re
 import time
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pyarrow as pa
 
@@ -38,13 +40,25 @@ META_FIELDS = [
     ("key", pa.string()), ("source", pa.string()), ("outcome", pa.string()), ("reason", pa.string()),
     ("sha256", pa.string()), ("width", pa.int32()), ("height", pa.int32()), ("format", pa.string()),
     ("bytes", pa.int64()), ("p_hash", pa.string()), ("d_hash", pa.string()), ("unsafe_prob", pa.float32()),
-    ("aesthetic_prob", pa.float32()),
+    ("aesthetic_prob", pa.float32()), ("clip_embedding", pa.list_(pa.float32())),
 ]
 META_SCHEMA = pa.schema(META_FIELDS)
 META_DDL = ", ".join(f"{n} {t}" for n, t in (
     ("key", "string"), ("source", "string"), ("outcome", "string"), ("reason", "string"), ("sha256", "string"),
     ("width", "int"), ("height", "int"), ("format", "string"), ("bytes", "long"), ("p_hash", "string"),
-    ("d_hash", "string"), ("unsafe_prob", "float"), ("aesthetic_prob", "float")))
+    ("d_hash", "string"), ("unsafe_prob", "float"), ("aesthetic_prob", "float"), ("clip_embedding", "array<float>")))
+
+# OUT/images/clip_sims: one row per kept image position that has a CLIP embedding, in OUT/docs coordinates.
+# `text_positions` are the positions (in the document's aligned lists) of the paragraphs compared with the image
+# (images.clip.neighbours each side, nearest first: before, then after), `text_sims` their cosines (aligned);
+# `alt_sim` is null without alt text. clip_sim (in the document) = max(alt_sim, text_sims).
+CLIP_SIMS_SCHEMA = pa.schema([
+    ("doc_id", pa.string()), ("position", pa.int32()), ("sha256", pa.string()), ("clip_sim", pa.float32()),
+    ("alt_sim", pa.float32()), ("text_positions", pa.list_(pa.int32())), ("text_sims", pa.list_(pa.float32())),
+])
+CLIP_SIMS_DDL = ("array<struct<position:int, sha256:string, clip_sim:float, alt_sim:float, "
+                 "text_positions:array<int>, text_sims:array<float>>>")
+EMBEDDINGS_SCHEMA = pa.schema([("sha256", pa.string()), ("clip_embedding", pa.list_(pa.float32()))])
 
 
 def fetch_outcome(reason: str | None) -> tuple[str, str | None]:
@@ -62,10 +76,40 @@ def decode_outcome(reason: str | None) -> tuple[str, str | None]:
 
 
 # --------------------------------------------------------------------------------------------------- keys
+_PATH_DELIMS = frozenset("!$&'()*+,;=:@")  # RFC 3986 pchar sub-delims, ':' and '@': literal in a path either way
+_ESCAPE = re.compile(r"%([0-9A-F]{2})")
+
+
+def capture_key(key: str | None) -> str | None:
+    """The join key of an image URL: its engine.urlnorm key with the path in the form crawlers record.
+
+    engine.urlnorm decodes only unreserved escapes (RFC 3986 6.2.2, right for URL dedup), but a page's
+    `<img src>` and the crawler's WARC-Target-URI spell one path differently: Wikipedia writes
+    `Mona_Lisa%2C_by_...jpg` and Heritrix recorded `Mona_Lisa,_by_...jpg`; browsers send raw non-ASCII as UTF-8
+    escapes. So escapes of path sub-delims, ':' and '@' are decoded and raw non-ASCII, spaces and controls are
+    escaped (what CDX/SURT canonicalisation does for WARC lookups). The query is left to urlnorm (it already
+    decodes and re-encodes it one way)."""
+    if not key:
+        return key
+    start = key.find("/", 2)  # keys are //host/path?query (scheme ignored) or scheme://host/path?query
+    if key.startswith(("http://", "https://", "ftp://")):
+        start = key.find("/", key.index("://") + 3)
+    if start < 0:
+        return key
+    end = key.find("?", start)
+    end = len(key) if end < 0 else end
+    path = key[start:end]
+    if not path.isascii() or any(c <= " " or c == "\x7f" for c in path):
+        path = quote(path, safe="/%" + "".join(_PATH_DELIMS))
+    path = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if chr(int(m.group(1), 16)) in _PATH_DELIMS
+                       else m.group(0), path)
+    return key[:start] + path + key[end:]
+
+
 @dataclass
 class UrlKeys:
-    """Adds `key` (engine.urlnorm key; null for a URL that is no absolute http(s) URL) and `host` to batches
-    that have a `url` column; `keep` names the input columns passed through."""
+    """Adds `key` (capture_key of the engine.urlnorm key; null for a URL that is no absolute http(s) URL) and
+    `host` to batches that have a `url` column; `keep` names the input columns passed through."""
 
     keep: tuple[str, ...] = ("url",)
 
@@ -74,7 +118,7 @@ class UrlKeys:
 
         for batch in batches:
             urls = batch.column("url").to_pylist()
-            keys = normalize_urls(urls)
+            keys = [capture_key(k) for k in normalize_urls(urls)]
             hosts = []
             for u in urls:
                 try:
@@ -215,12 +259,11 @@ class DecodeTask:
             hashes = {i: (p, d) for i, p, d in zip(ok, p_hash, d_hash)}
             scores: dict[str, list] = {}
             if scorers is not None and ok:
-                # Per image, without texts: unsafe_prob and aesthetic_prob. clip_sim depends on the position (alt,
-                # neighbouring paragraphs: scorers.candidate_texts) and stays null here. Hook for it: a pass over
-                # the rewritten documents' kept positions that embeds thumbnails read back from the store.
+                # Per image, without texts: unsafe_prob, aesthetic_prob and the CLIP embedding. clip_sim depends
+                # on the position (alt, neighbouring paragraphs): Rewrite computes it from the embedding.
                 got = scorers.score([decoded[i] for i in ok], None)
                 stats["scored"] += len(ok)
-                for col in ("unsafe_prob", "aesthetic_prob"):
+                for col in ("unsafe_prob", "aesthetic_prob", "clip_embedding"):
                     if col in got:
                         scores[col] = {i: got[col][j] for j, i in enumerate(ok)}
             rows = []
@@ -241,7 +284,8 @@ class DecodeTask:
                                  "sha256": d.sha256 or sha, "width": d.width or None, "height": d.height or None,
                                  "format": d.format, "bytes": len(content), "p_hash": p, "d_hash": dh,
                                  "unsafe_prob": _f(scores.get("unsafe_prob", {}).get(i)),
-                                 "aesthetic_prob": _f(scores.get("aesthetic_prob", {}).get(i))})
+                                 "aesthetic_prob": _f(scores.get("aesthetic_prob", {}).get(i)),
+                                 "clip_embedding": _vector(scores.get("clip_embedding", {}).get(i))})
                 flush_store()
             for d in decoded:
                 d.thumbnail = None
@@ -278,6 +322,13 @@ class DecodeTask:
         yield pa.RecordBatch.from_pylist([summary], schema=META_SCHEMA)
 
 
+def _vector(value):
+    if value is None:
+        return None
+    value = [float(v) for v in value]
+    return None if any(math.isnan(v) for v in value) else value
+
+
 def _f(value):
     if value is None:
         return None
@@ -289,12 +340,19 @@ def _f(value):
 @dataclass
 class Rewrite:
     """Documents (the document schema + crawl, lang) with `_decisions` (list of per-position structs) and
-    `_doc_drop` -> the rewritten documents plus `_status` (kept | a drop reason). Positions without a decision
-    (no image there) are left as they are."""
+    `_doc_drop` -> the rewritten documents plus `_status` (kept | a drop reason), `_clip` (CLIP_SIMS_DDL: the
+    per-candidate similarities of the kept images, in the rewritten positions) and `_below_min_sim` (images
+    removed by images.clip.min_sim). Positions without a decision (no image there) are left as they are.
+
+    clip_sim is computed here, where the final document is at hand: with `clip_section` (the `images` config
+    section; set when the decisions carry CLIP embeddings), each kept image is compared with its alt text and
+    its neighbouring paragraphs (engine.images.scorers.neighbour_candidates); the images of an Arrow batch go
+    256 at a time, each distinct text among them encoded once."""
 
     schema_names: tuple[str, ...]
     remove_failed: bool
     part_cols: tuple[str, ...] = field(default_factory=lambda: ("crawl", "lang"))
+    clip_section: dict | None = None
 
     def __call__(self, batches):
         from engine.document import from_batch, to_batch
@@ -302,14 +360,20 @@ class Rewrite:
         from schemas.omnicorpus import IMAGE_METADATA_NAMES, arrow_schema
 
         schema = arrow_schema()
+        clip = None
+        if self.clip_section is not None:
+            from engine.images.scorers import clip_scorer
+
+            clip = clip_scorer(self.clip_section)
+        clip_type = pa.list_(pa.struct([f for f in CLIP_SIMS_SCHEMA if f.name != "doc_id"]))
         for batch in batches:
             table = pa.Table.from_batches([batch])
             docs = from_batch(table.select(list(self.schema_names)))
             decisions = table.column("_decisions").to_pylist()
             doc_drop = table.column("_doc_drop").to_pylist()
             parts = {c: table.column(c).to_pylist() for c in self.part_cols}
-            status = []
-            for doc, dec, drop in zip(docs, decisions, doc_drop):
+            embedded: list[tuple[int, int, list]] = []  # (document, position after removal, embedding)
+            for n, (doc, dec) in enumerate(zip(docs, decisions)):
                 by_pos = {d["pos"]: d for d in dec or ()}
                 keep = []
                 for i, url in enumerate(doc.images):
@@ -325,11 +389,19 @@ class Rewrite:
                         for name in ("width", "height", "bytes", "sha256", "p_hash", "d_hash", "p_hash_dup_count",
                                      "d_hash_dup_count", "unsafe_prob", "aesthetic_prob"):
                             meta[name] = d[name]
+                        if clip is not None and d.get("clip_embedding") is not None:
+                            embedded.append((n, sum(keep), d["clip_embedding"]))
                         keep.append(True)
                     else:
                         keep.append(not self.remove_failed)
                     doc.image_meta[i] = {k: meta.get(k) for k in IMAGE_METADATA_NAMES}
                 doc.keep_positions(keep)
+            clips: list[list[dict]] = [[] for _ in docs]
+            below = [0] * len(docs)
+            if embedded:
+                self._clip_sims(clip, docs, embedded, clips, below)
+            status = []
+            for doc, drop in zip(docs, doc_drop):
                 n_texts = sum(t is not None for t in doc.texts)
                 n_images = sum(u is not None for u in doc.images)
                 doc.meta["num_texts"], doc.meta["num_images"] = n_texts, n_images
@@ -343,4 +415,42 @@ class Rewrite:
             for c in self.part_cols:
                 out = out.append_column(c, pa.array(parts[c], pa.string()))
             out = out.append_column("_status", pa.array(status, pa.string()))
+            out = out.append_column("_clip", pa.array([c or None for c in clips], clip_type))
+            out = out.append_column("_below_min_sim", pa.array(below, pa.int32()))
             yield from out.to_batches()
+
+    def _clip_sims(self, clip, docs, embedded, clips, below, chunk: int = 256):
+        """clip_sim (and the per-candidate record) of every embedded image; images under min_sim removed."""
+        import numpy as np
+
+        from engine.images.scorers import below_min_sim, max_sim, neighbour_candidates
+
+        cfg = clip.config
+        sims, cands = [], []
+        for n, pos, _ in embedded:
+            doc = docs[n]
+            cands.append(neighbour_candidates(doc.texts, pos, (doc.image_meta[pos] or {}).get("alt"),
+                                              cfg.neighbours, cfg.max_text_chars))
+        for a in range(0, len(embedded), chunk):
+            emb = np.asarray([e for _, _, e in embedded[a:a + chunk]], dtype=np.float32)
+            sims.extend(clip.candidate_sims(emb, [c[0] for c in cands[a:a + chunk]]))
+        best = np.asarray([max_sim(s) for s in sims], dtype=np.float32)
+        drop = below_min_sim(best, cfg)
+        removed: dict[int, set[int]] = {}
+        for (n, pos, _), (_, where), s, b, d in zip(embedded, cands, sims, best, drop):
+            meta = docs[n].image_meta[pos]
+            meta["clip_sim"] = _f(b)
+            if d:
+                removed.setdefault(n, set()).add(pos)
+                continue
+            clips[n].append({"position": pos, "sha256": meta.get("sha256"), "clip_sim": _f(b),
+                             "alt_sim": _f(s[0]), "text_positions": where[1:],
+                             "text_sims": [_f(v) for v in s[1:]]})
+        for n, gone in removed.items():  # MMC4's filter: the image leaves its document; later positions shift
+            doc = docs[n]
+            doc.keep_positions([i not in gone for i in range(len(doc.images))])
+            below[n] = len(gone)
+            shift = sorted(gone)
+            for rec in clips[n]:
+                rec["position"] -= sum(g < rec["position"] for g in shift)
+                rec["text_positions"] = [t - sum(g < t for g in shift) for t in rec["text_positions"]]
