@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, demo_warcs
 from tests.test_kill_rerun import table_digest
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -35,13 +35,6 @@ TABLES = ("extract", "warc_images", "filter/kept", "filter/rejected", "dedup/kep
           "images/store", "docs", "views/text", "views/pairs")
 NATIVE_LOADED = re.compile(r"extension module 'filters\._native' loaded from '([^']+)'")
 TIMEOUT = 1200  # one full pipeline run on a loaded 2-core machine
-
-
-def demo_warcs() -> list[str]:
-    """DEMO_WARCS of the Makefile (what `make demo` runs), so the test follows it."""
-    text = (ROOT / "Makefile").read_text()
-    block = re.search(r"^DEMO_WARCS\s*:=((?:.*\\\n)*.*)$", text, re.M).group(1)
-    return [str(ROOT / p) for p in block.replace("\\\n", " ").split()]
 
 
 def free_port() -> int:
@@ -143,20 +136,18 @@ def mmc4_lines(out: Path) -> list[str]:
                   for line in gzip.decompress(p.read_bytes()).decode().splitlines())
 
 
-def test_submit_sh_runs_the_pipeline_on_a_standalone_cluster_like_local(cluster, tmp_path):
+def test_submit_sh_runs_the_pipeline_on_a_standalone_cluster_like_local(cluster, demo_run, tmp_path):
     warcs = demo_warcs()
     common = ["--input", *warcs, "--set", "images.job.download=false"]
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "WEFT_SHUFFLE_PARTITIONS": "4",
            "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "SPARK_SUBMIT": str(VENV_BIN / "spark-submit")}
-    cluster_out, local_out = tmp_path / "cluster", tmp_path / "local"
+    cluster_out, local_out = tmp_path / "cluster", demo_run  # demo_run: the same input and settings in local[2]
     run([str(SUBMIT), "run", "--master", cluster["url"], "--executor-memory", "1g", "--total-executor-cores", "2",
          "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.executorEnv.PYTHONVERBOSE=1",
          # one Python worker per task instead of the daemon: Spark reads the daemon's stderr only once the daemon
          # has written its port, and PYTHONVERBOSE's import lines fill the pipe before that (a deadlock)
          "--conf", "spark.python.use.daemon=false", "--",
          *common, "--output", str(cluster_out)], tmp_path / "cluster.log", {**env, "WEFT_SHIP": "wheel"})
-    run([sys.executable, "-m", "jobs.cli", "run", "--master", "local[2]", *common, "--output", str(local_out)],
-        tmp_path / "local.log", env)
 
     # the job ran on the cluster's executors, and they loaded the compiled module from the shipped wheel
     apps = sorted(cluster["work"].glob("app-*"))

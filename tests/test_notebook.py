@@ -126,22 +126,11 @@ def test_notebook_uses_filter_output_and_its_scores(extract_out, tmp_path, monke
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_notebook_on_a_full_run(tmp_path, monkeypatch):
-    """After extract, filter, dedup and images on the demo's WARCs (images from the WARCs, as `make demo` runs it;
-    the Wikipedia capture in flashfrozen brings images, and a URL duplicate): the image and dedup sections agree with
-    the store, the corpus and dedup/duplicates, and the loader shows stored images."""
-    from jobs.dedup import main as dedup
-    from jobs.extract import main as extract
-    from jobs.filter import main as filter_
-    from jobs.images.job import main as images
-
-    out = tmp_path / "out"
-    common = ["--output", str(out), "--master", "local[2]"]
-    assert extract(["--input", *map(str, WARCS), str(DATA / "warc/ukwa/flashfrozen-jwat-recompressed.warc.gz"),
-                    *common]) == 0
-    assert filter_(["--input", str(out / "extract"), *common]) == 0
-    assert dedup(["--input", str(out / "filter" / "kept"), *common]) == 0
-    assert images(["--input", str(out / "dedup" / "kept"), *common, "--set", "images.job.download=false"]) == 0
+def test_notebook_on_a_full_run(demo_run, monkeypatch):
+    """After `weft run` on the demo's WARCs (images from the WARCs, as `make demo` runs it; the Wikipedia capture in
+    flashfrozen brings images, and a URL duplicate): the image and dedup sections agree with the store, the corpus
+    and dedup/duplicates, and the loader shows stored images."""
+    out = demo_run
     ns = run_notebook(out, monkeypatch)
     docs = read_docs(out / "docs")
     store_rows = read_docs(out / "images" / "store")
