@@ -27,6 +27,7 @@ class Prepared:
     ts: TextStats | None = None
     removed: int = 0  # paragraphs the OmniCorpus rules removed
     paragraphs_before: int = 0
+    lang_main_share: float | None = None  # share of the paragraphs in `language` (LanguageIdentifier.main_share)
     lines_removed_frac: float | None = None  # characters the preset's line removal took (None: no removal)
     quality_prob: float | None = None  # the quality model's probability, computed for the batch
     ngram_chars: dict[int, int] | None = None  # n-gram repetition, computed for the batch (GopherRepetition)
@@ -116,7 +117,7 @@ class Language(Family):
     name, scores = "language", ("lang_score", "lang_main_share")
 
     def score(self, doc: Prepared) -> dict[str, float | None]:
-        return {"lang_score": doc.lang_score, "lang_main_share": doc.doc.meta.get("lang_main_share")}
+        return {"lang_score": doc.lang_score, "lang_main_share": doc.lang_main_share}
 
 
 class Lines(Family):

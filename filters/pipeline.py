@@ -163,8 +163,7 @@ class FilterStep:
     def _language(self, doc: Document) -> Prepared:
         # Language of the page as extracted decides whether the English paragraph rules run.
         language, lang_score = self.langid.predict(doc.text)
-        doc.meta["lang_main_share"] = self.langid.main_share(doc.texts, language)  # the Language family scores it
-        return Prepared(doc, language, lang_score)
+        return Prepared(doc, language, lang_score, lang_main_share=self.langid.main_share(doc.texts, language))
 
     def _paragraphs(self, p: Prepared) -> Prepared:
         doc = p.doc
@@ -227,6 +226,13 @@ class FilterStep:
         doc.meta["filter_reason"] = reason
         return Outcome(doc, False, reason)
 
+    def failed_rule(self, outcome: Outcome) -> Rule | None:
+        """The rule that dropped the document (None: kept, or dropped before the rules: URL, language)."""
+        if outcome.kept:
+            return None
+        return next((r for r in self.cfg.rules_for(outcome.doc.meta.get("language")) if r.name == outcome.reason),
+                    None)
+
     def explain(self, doc: Document) -> str:
         """Every score and rule for one document, for `weft filter --explain` and `weft score --explain`."""
         outcome = self.process(doc)
@@ -234,7 +240,7 @@ class FilterStep:
         lang = d.meta.get("language")
         active = {r.name: r for r in self.cfg.rules_for(lang)}
         decision = "KEEP" if outcome.kept else f"DROP ({outcome.reason})"
-        failed = active.get(outcome.reason) if not outcome.kept else None
+        failed = self.failed_rule(outcome)
         if failed is not None:
             decision += f": {failed.score} = {d.scores.get(failed.score):.4g}, rule {failed.describe()}"
         lines = [f"id: {d.id}", f"url: {d.url}", f"language: {lang} ({d.meta.get('language_score', 0):.3f})",

@@ -41,14 +41,6 @@ def flagged_words(language: str, directory: str | None) -> frozenset[str] | None
     return frozenset(w.lower() for w in read_list(path)) if path and path.exists() else None
 
 
-def flagged_ratio(ts: "TextStats", language: str | None, directory: str | None) -> float | None:
-    """Share of the text's tokens whose lower-case form is a flagged word of `language`."""
-    words = flagged_words((language or "").split("_")[0], directory) if language else None
-    if words is None or not ts.n_words:
-        return None
-    return int(ts.in_word_list(words).sum()) / ts.n_words
-
-
 def flagged_scores(ts: "TextStats", language: str | None, directory: str | None,
                    distinct_full: int) -> dict[str, float | None]:
     """`flagged_words_ratio`, and `flagged_words_density`: the ratio discounted when the text repeats few

@@ -325,6 +325,11 @@ def read_json(uri: str):
         return None
 
 
+def stage_stats(output: str) -> dict[str, dict]:
+    """OUT/stats/<stage>.json of every stage that ran, in pipeline order (raw dicts; StageStats.from_dict reads one)."""
+    return {s: d for s in STAGES if (d := read_json(join(output, "stats", f"{s}.json"))) is not None}
+
+
 def run_job(job: Job) -> None:
     """Entry point for `spark-submit jobs/<stage>.py ...`."""
     sys.exit(job.main(sys.argv[1:]))

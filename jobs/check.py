@@ -29,8 +29,7 @@ import sys
 from dataclasses import dataclass, field
 
 from engine.io.fs import join, list_parquet, resolve
-from jobs.base import FAILED_INPUTS, read_json
-from jobs.run import STAGES
+from jobs.base import FAILED_INPUTS, STAGES, read_json
 
 # stage -> (table, what its rows must equal, is a document table); `kept`/`dropped` are the stage's stats,
 # a dotted name a counter below `by` or `side_outputs`

@@ -23,7 +23,7 @@ import yaml
 
 from engine.io.fs import join, list_parquet, resolve
 from engine.io.output import write_bytes_atomic
-from jobs.base import STAGES, read_json
+from jobs.base import STAGES, stage_stats
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 COLORS = {"kept": "#2f7d32", "dropped": "#e0a526", "failed": "#c62828", "bar": "#3f6fb5", "line": "#c62828"}
@@ -369,7 +369,7 @@ img.thumb{max-width:256px;max-height:256px;border:1px solid #ddd}
 
 
 def build(out: str, max_rows: int = 200_000, n_docs: int = 3) -> str:
-    stats = {s: d for s in STAGES if (d := read_json(join(out, "stats", f"{s}.json"))) is not None}
+    stats = stage_stats(out)
     config = next((c for s in reversed(STAGES) if (c := recorded_config(out, s))), {}) or {}
     version = config.get("code_version") or config.get("weft_version") or "unknown"
     missing = [s for s in STAGES if s not in stats]
@@ -403,7 +403,7 @@ def main(argv=None) -> int:
     p.add_argument("--max-rows", type=int, default=200_000, help="rows read per table for the distributions")
     p.add_argument("--documents", type=int, default=3, help="documents rendered in interleaved form")
     args = p.parse_args(argv)
-    if not any(read_json(join(args.output, "stats", f"{s}.json")) for s in STAGES):
+    if not stage_stats(args.output):
         print(f"weft report: {args.output} holds no weft run (no stats/<stage>.json)", file=sys.stderr)
         return 2
     print(f"report: {write_report(args.output, args.max_rows, args.documents)}")

@@ -67,7 +67,7 @@ def failed_rule(step, outcome) -> dict | None:
     """The rule that dropped the document, with the document's value and the rule's bounds."""
     if outcome.kept:
         return None
-    rule = next((r for r in step.cfg.rules_for(outcome.doc.meta.get("language")) if r.name == outcome.reason), None)
+    rule = step.failed_rule(outcome)
     if rule is None:
         return {"rule": outcome.reason}
     return {"rule": rule.name, "score": rule.score, "value": outcome.doc.scores.get(rule.score),

@@ -15,7 +15,7 @@ import argparse
 import sys
 
 from engine.io.fs import join, list_parquet, resolve
-from jobs.base import STAGES, read_json
+from jobs.base import stage_stats
 
 # view -> table directory under OUT (what the README's pipeline map writes)
 TABLES = {
@@ -67,10 +67,7 @@ def _stats_tables(con, out: str) -> None:
     import pyarrow as pa
 
     rows, reasons = [], []
-    for stage in STAGES:
-        s = read_json(join(out, "stats", f"{stage}.json"))
-        if s is None:
-            continue
+    for stage, s in stage_stats(out).items():
         rows.append({k: s.get(k) for k in ("stage", "records_in", "kept", "dropped_total", "failed_total", "wall_s",
                                            "cpu_s", "cores", "docs_per_s_per_core")})
         reasons += [{"stage": stage, "kind": kind, "reason": r, "n": n}
@@ -98,9 +95,11 @@ def run_query(con, query: str, fmt: str = "table", out=None) -> None:
     table = rel.arrow()
     table = table.read_all() if hasattr(table, "read_all") else table
     if fmt == "csv":
+        import io
+
         import pyarrow.csv as pacsv
 
-        sink = __import__("io").BytesIO()
+        sink = io.BytesIO()
         pacsv.write_csv(table, sink)
         out.write(sink.getvalue().decode())
     else:
@@ -148,7 +147,7 @@ def main(argv=None) -> int:
         print("weft sql: needs DuckDB: pip install 'weft[sql]' (or duckdb)", file=sys.stderr)
         return 2
     con, found = connect(args.output)
-    if not found and not read_json(join(args.output, "stats", "extract.json")):
+    if not found and not stage_stats(args.output):
         print(f"weft sql: no weft tables under {args.output}", file=sys.stderr)
         return 2
     if args.command is None:

@@ -363,7 +363,7 @@ def test_threshold_values_live_in_config_only():
     from filters import langid, lines, omnicorpus, quality_model, safety
 
     for fn in (omnicorpus.paragraph_reason, omnicorpus.candidates, omnicorpus.paragraph_mask,
-               safety.flagged_words, safety.flagged_ratio, safety.flagged_scores, lines.line_reason,
+               safety.flagged_words, safety.flagged_scores, lines.line_reason,
                lines.line_mask, quality_model.QualityModel.__init__, langid.LanguageIdentifier.__init__):
         # no default, or None for an optional part (which no config value is)
         assert all(p.default in (inspect.Parameter.empty, None)

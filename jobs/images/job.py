@@ -7,7 +7,7 @@ import time
 from engine.io.fs import exists, join, list_parquet
 from engine.io.output import write_bytes_atomic
 from engine.stats import StageStats
-from jobs.base import Job, parquet_options
+from jobs.base import Job, parquet_options, read_json
 from jobs.images.tasks import (CLIP_SIMS_DDL, CLIP_SIMS_SCHEMA, DROP_FETCH_REASONS, EMBEDDINGS_SCHEMA, META_DDL,
                                DecodeTask, FetchTask, Rewrite, UrlKeys)
 
@@ -319,8 +319,6 @@ def image_coverage(output: str) -> dict:
     A position counts once in the written documents; positions the stage removed (no bytes, dropped) are not
     positions anymore and are reported beside it from OUT/stats/images.json, as is any position kept as a bare
     URL (images.job.remove_failed false), which counts as not filled."""
-    import json
-
     import pyarrow.parquet as pq
 
     from engine.io.fs import resolve
@@ -333,12 +331,7 @@ def image_coverage(output: str) -> dict:
                 if url is not None:
                     positions += 1
                     filled += all((meta or {}).get(k) is not None for k in COVERAGE_FIELDS)
-    stats_uri = join(output, "stats", "images.json")
-    stats = {}
-    if exists(stats_uri):
-        fs, path = resolve(stats_uri)
-        with fs.open_input_stream(path) as f:
-            stats = json.loads(f.read())
+    stats = read_json(join(output, "stats", "images.json")) or {}
     removed = {**stats.get("dropped", {}), **stats.get("failed", {})}
     return {"positions_in": stats.get("records_in"), "positions": positions, "filled": filled,
             "share": filled / positions if positions else None, "removed": dict(sorted(removed.items())),
