@@ -4,6 +4,11 @@ C4 (Raffel et al. 2020, Sec. 2.2) drops every line that mentions javascript or a
 privacy-policy phrase, and a page with "lorem ipsum"; weft removes such lines when they are short (at most
 `lines.max_chars` characters: "Please enable JavaScript", "This site uses cookies", not a paragraph that
 discusses JavaScript) and lines without a single letter (separators, page numbers, prices, "| | |"), in every language.
+It also removes the second and later copies of a paragraph of at least `lines.dup_min_chars` characters: a photo
+caption shown in the slideshow and again under the photo, a table of contents repeating the headings, a pull quote.
+Left in, one such copy makes an article fail the n-gram repetition rules (Gopher's dup_5gram counts every repeated
+5-gram), and the copy adds nothing a trainer should see twice. Shorter repeats ("Reply", "Home") stay: they are the
+menus and link lists that the repetition rules exist to catch.
 Removal goes through Document.keep_positions, so texts and images stay aligned; what was removed is counted in
 the document's `paragraph_removals` (per reason, shown by --explain) and the score `lines_removed_frac`
 (characters removed / characters before), so a threshold can still use it.
@@ -51,6 +56,19 @@ def _phrase_paragraphs(texts: list[str], indexes: list[int]) -> list[int]:
     return sorted(hits)
 
 
+def _repeats(texts: list[str], lengths: list[int], min_chars: int) -> list[int]:
+    """Indexes of the texts of at least `min_chars` characters that repeat an earlier one (whitespace-trimmed)."""
+    seen: set[str] = set()
+    out = []
+    for k, n in enumerate(lengths):
+        if n >= min_chars:
+            key = texts[k].strip()
+            if key in seen:
+                out.append(k)
+            seen.add(key)
+    return out
+
+
 def line_mask(doc: Document, cfg: dict) -> tuple[list[bool], dict[str, int], float | None]:
     """(keep-mask over doc positions, removed paragraphs per reason, characters removed / characters before);
     `cfg`: a preset's `lines` section. Only the short paragraphs are searched for a phrase (one joined
@@ -65,11 +83,12 @@ def line_mask(doc: Document, cfg: dict) -> tuple[list[bool], dict[str, int], flo
     keep = [True] * len(doc.texts)
     reasons: dict[str, int] = {}
     removed = 0
-    for k in sorted(candidates):
-        why = line_reason(texts[k], max_chars)
-        if why:
-            keep[positions[k]] = False
-            reasons[why] = reasons.get(why, 0) + 1
-            removed += lengths[k]
+    whys = {k: why for k in candidates if (why := line_reason(texts[k], max_chars))}
+    for k in _repeats(texts, lengths, int(cfg["dup_min_chars"])):
+        whys.setdefault(k, "line_duplicate")
+    for k in sorted(whys):
+        keep[positions[k]] = False
+        reasons[whys[k]] = reasons.get(whys[k], 0) + 1
+        removed += lengths[k]
     total = sum(lengths)
     return keep, reasons, (removed / total if total else None)

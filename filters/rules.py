@@ -34,7 +34,7 @@ SETTINGS = {
 }
 _RULE_KEYS = ("score", "min", "max", "languages", "source")
 _PRESET_KEYS = ("lines", "rules", "languages")
-LINE_KEYS = ("max_chars",)  # a preset's `lines`: null, or C4-style removal of bad lines (filters/lines.py)
+LINE_KEYS = ("max_chars", "dup_min_chars")  # a preset's `lines`: null, or C4-style removal of bad lines (filters/lines.py)
 _PATH = "filter"  # the config section these keys sit in (engine/config.py)
 _JOB_KEYS = ("batch_rows",)  # read by jobs/filter.py, not by the filters
 _SECTION_KEYS = (*SETTINGS, "preset", "presets", *_JOB_KEYS)

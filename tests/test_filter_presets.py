@@ -84,6 +84,26 @@ def test_bad_lines_are_removed_counted_and_visible():
     assert "removed line: 'Please enable JavaScript" in step.explain(d)
 
 
+def test_repeated_paragraphs_are_removed_once_long_enough():
+    # a slideshow caption printed again under the photo: its copy alone fails Gopher's 5-gram repetition rule
+    text = (DATA / "cs336" / "high_quality_wiki_reference.txt").read_text()
+    paragraphs = [p for p in text.split("\n") if len(p.split()) > 20][:3]
+    caption = " ".join(paragraphs[0].split()[:40])
+
+    def page() -> Document:
+        d = Document(id="x", url="https://example.org/a")
+        for t in ["Reply", caption, *paragraphs, "Reply", " " + caption + " "]:
+            d.add_text(t)
+        return d
+
+    fineweb = FilterStep(FilterConfig.load(preset="fineweb")).process(page())
+    assert fineweb.doc.scores["gopher_dup_5gram_frac"] > 0.15  # without removal the copy counts as repetition
+    out = FilterStep().process(page())
+    assert out.doc.meta["paragraph_removals"] == {"line_duplicate": 1}
+    assert out.doc.texts == ["Reply", caption, *paragraphs, "Reply"]  # the first copy and short repeats stay
+    assert out.doc.scores["gopher_dup_5gram_frac"] < 0.15 and out.kept, out.reason
+
+
 def test_flagged_density_spares_a_news_topic_but_not_many_terms():
     from filters.safety import flagged_words
     from filters.text import TextStats
