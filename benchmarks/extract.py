@@ -53,7 +53,7 @@ from engine.html.urls import normalise, page_base, parse_srcset, resolve
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data" / "extraction"
 FAKEHOST = "http://fakehost/test/page.html"  # Readability.js test harness page URL
-UNION_PROBE = 0.5  # agreement below which the confidence table tries the union fallback
+UNION_PROBE = 0.3  # confidence below which the confidence table tries the union fallbacks (~5-30% of pages)
 
 # --------------------------------------------------------------------------------------------- datasets
 def load_scrapinghub() -> list[dict]:
@@ -394,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
     confidence = []
     if "weft" in extractors:
         confidence = extract_dev.confidence({"scrapinghub-aeb": (sh, _TOKEN), "mozilla-readability": (rd, _TOKEN),
-                                             "extract_dev": (dev, CJK_TOKEN)}, UNION_PROBE)
+                                             "extract_dev": (dev, CJK_TOKEN)}, UNION_PROBE,
+                                            outputs.get("trafilatura"))
         extract_dev.print_confidence(confidence, UNION_PROBE)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"docs_timed": len(docs), "repeats": args.repeats, "results": results,

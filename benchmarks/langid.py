@@ -6,9 +6,12 @@ CPU-second. Then, on the filter benchmark's documents (.bench/filter_docs_v2.jso
 benchmarks/filters.py), how often each route decides a page and what the router and `lang_main_share` cost.
 
 Split: the first half of each file is where the router's settings were chosen (reported as `tune`); the second
-half (`held`) was not looked at while choosing, and is the number to quote. No setting is per language.
+half (`held`) was not looked at while choosing, and is the number to quote. The router's per-language data
+(`confusable`, `fasttext_groups`, `arbitration`) is learned on the tune half of the sentences by `--learn`, which
+prints it for config/filters.yaml with the counts behind each entry (rules in filters/langid.py's docstring).
 
     python -m benchmarks.langid [--kinds sentences word-pairs] [--json .bench/langid.json]
+    python -m benchmarks.langid --learn
 """
 from __future__ import annotations
 
@@ -79,7 +82,7 @@ def run_kind(kind: str, lid, fns: dict, known: set[str]) -> dict:
                 cpu[mode] = time.process_time() - t
             acc.setdefault(part, {})[mode] = res
     n_held = sum(len(lines) - halves[c] for c, lines in data.items())
-    report = {"lines_held": n_held, "routes_held": routes,
+    report = {"lines_held": n_held, "lines_held_per_language": {c: len(l) - halves[c] for c, l in data.items()}, "routes_held": routes,
               "lines_per_cpu_s": {m: n_held / cpu[m] for m in MODES}, "macro": {}, "per_language_held": {}}
     for part, modes in acc.items():
         report["macro"][part] = {m: {"all_75": statistics.mean(r.values()),
@@ -104,11 +107,16 @@ def print_kind(kind: str, rep: dict) -> None:
     worst = sorted(per, key=lambda c: per[c]["routed"])[:8]
     print("worst routed (held): " + ", ".join(
         f"{c} {per[c]['routed']:.2f} (ft {per[c]['fasttext']:.2f}, lingua {per[c]['lingua']:.2f})" for c in worst))
-    lines_per_lang = rep["lines_held"] / len(per)
+    print("per language (held): router / lid.176 / lingua")
+    cells = [f"{c} {v['routed']:.3f}/{v['fasttext']:.3f}/{v['lingua']:.3f}" for c, v in sorted(per.items())]
+    for i in range(0, len(cells), 5):
+        print("  " + "".join(f"{cell:<26}" for cell in cells[i:i + 5]))
     # worse than the better detector alone by more than one line of the language's held-out half
-    behind = {c: v for c, v in per.items() if v["routed"] < max(v["fasttext"], v["lingua"]) - 1.5 / lines_per_lang}
-    print(f"router worse than fastText or lingua alone by > 1 line of {lines_per_lang:.0f}: " + (", ".join(
-        f"{c} {v['routed']:.2f} (ft {v['fasttext']:.2f}, lingua {v['lingua']:.2f})" for c, v in sorted(behind.items()))
+    n = rep["lines_held_per_language"]
+    behind = {c: v for c, v in per.items() if v["routed"] < max(v["fasttext"], v["lingua"]) - 1.5 / n[c]}
+    print("router worse than lid.176 or lingua alone by > 1 line (held): " + (", ".join(
+        f"{c} {v['routed']:.3f} (ft {v['fasttext']:.3f}, lingua {v['lingua']:.3f}; "
+        f"{round((max(v['fasttext'], v['lingua']) - v['routed']) * n[c])} lines)" for c, v in sorted(behind.items()))
         or "none"))
     rep["router_behind"] = sorted(behind)
 
@@ -152,10 +160,113 @@ def documents(lid) -> dict | None:
     return out
 
 
+def learn(lid, min_hidden: int, group_share: float, min_gain: int) -> dict:
+    """The router's per-language data from the tune half of the sentences (printed for config/filters.yaml).
+    fastText's top labels and lingua's confidences over all its languages are computed once per line; every
+    variant is replayed with the router's own `route` and `combine` (lingua inside a set: its confidences
+    over all languages renormalised to the set, close to the restricted detector the router builds)."""
+    import collections
+
+    data = {c: lines[: len(lines) // 2] for c, lines in read("sentences").items()}
+    det = lid.lingua(None)
+    recs = []
+    for code, lines in data.items():
+        for text in lines:
+            line = lid.normalise(text[: lid.max_chars])
+            top = lid._top(line, 5) if line else {}
+            if top:
+                conf = {v.language.iso_code_639_1.name.lower(): round(v.value, 9) for v in
+                        det.compute_language_confidence_values(line[: lid.router.lingua_max_chars])}
+                recs.append((code, len(line), top, conf))
+
+    def variant(**router):
+        from filters.langid import LanguageIdentifier
+
+        return LanguageIdentifier(lid.model_path, lid.max_chars, dataclasses.replace(lid.router, **router),
+                                  None, lid.aliases)
+
+    def replay(ident, rec):
+        _, n, top, conf = rec
+        label, prob = next(iter(top.items()))
+        cands, route = ident.route(label, prob, n)
+        if route == "fasttext":
+            return label, route, None
+        if cands is not None:
+            total = sum(conf.get(c, 0.0) for c in cands)
+            conf = {c: conf[c] / total for c in cands if c in conf} if total else {}
+        return ident.combine(top, conf, cands), route, conf
+
+    def macro(ident) -> float:
+        right = collections.Counter(code for code, *_ in recs if replay(ident, (code, *_))[0] == code)
+        return statistics.mean(right[c] / len(lines) for c, lines in data.items())
+
+    def components(pairs) -> list[list[str]]:
+        comp: dict[str, set[str]] = {}
+        for a, b in pairs:
+            merged = comp.get(a, {a}) | comp.get(b, {b})
+            for c in merged:
+                comp[c] = merged
+        return sorted(sorted(g) for g in {frozenset(g) for g in comp.values()})
+
+    bare = variant(confusable=[], fasttext_groups=[], arbitration=[])
+    hidden, mixed = collections.Counter(), collections.Counter()
+    for rec in recs:
+        code, n, top, _ = rec
+        label, prob = next(iter(top.items()))
+        if label != code:
+            mixed[(label, code)] += 1
+            if bare.route(label, prob, n)[1] == "fasttext":
+                hidden[(label, code)] += 1
+    confusable = components(p for p, v in hidden.items() if v >= min_hidden)
+    known = lid.fasttext_codes
+    groups = components(p for p, v in mixed.items()
+                        if p[1] in known and v >= group_share * len(data[p[1]]))
+    ident = variant(confusable=confusable, fasttext_groups=groups, arbitration=[])
+    score, gains = macro(ident), {}
+    for g in list(groups):  # a group stays only where it raises the tune macro accuracy
+        rest = [h for h in groups if h != g]
+        without = macro(variant(confusable=confusable, fasttext_groups=rest, arbitration=[]))
+        gains[" ".join(g)] = round(score - without, 5)
+        if without >= score:
+            groups, score = rest, without
+    ident = variant(confusable=confusable, fasttext_groups=groups, arbitration=[])
+    pairs: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
+    for rec in recs:
+        label, route, conf = replay(ident, rec)
+        if route == "fasttext" or not conf:
+            continue
+        fast = max(sorted(rec[2]), key=rec[2].__getitem__)
+        ling = max(sorted(conf), key=conf.__getitem__)
+        if fast != ling:
+            pairs[(fast, ling)][rec[0]] += 1
+            pairs[(fast, ling)]["_product"] += label == rec[0]
+    arbitration = []
+    for (fast, ling), c in sorted(pairs.items()):
+        best = max((ling, fast), key=lambda x: c[x])  # ties: lingua
+        if c[best] - c["_product"] >= min_gain:
+            arbitration.append([fast, ling, best])
+    final = variant(confusable=confusable, fasttext_groups=groups, arbitration=arbitration)
+    out = {"confusable": confusable, "fasttext_groups": groups, "arbitration": arbitration,
+           "evidence": {"hidden": {f"{a}>{b}": v for (a, b), v in sorted(hidden.items()) if v >= min_hidden},
+                        "mixed": {f"{a}>{b}": v for (a, b), v in sorted(mixed.items())
+                                  if b in known and v >= group_share * len(data[b])},
+                        "group_gain": gains,
+                        "arbitration": {f"{a}/{b}": dict(pairs[(a, b)]) for a, b, _ in arbitration}},
+           "tune_macro": {"bare": macro(bare), "learned": macro(final)}}
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.langid", description=__doc__.split("\n\n")[0])
     p.add_argument("--kinds", nargs="+", default=["sentences", "word-pairs"])
     p.add_argument("--json", default=str(ROOT / ".bench" / "langid.json"))
+    p.add_argument("--learn", action="store_true", help="print the router's per-language data learned on the tune "
+                   "half of the sentences (for config/filters.yaml), then stop")
+    p.add_argument("--min-hidden", type=int, default=5, help="confusable: tune sentences of a language that "
+                   "fastText's confident label hides")
+    p.add_argument("--group-share", type=float, default=0.2, help="fasttext_groups: share of a language's tune "
+                   "sentences fastText gives another label")
+    p.add_argument("--min-gain", type=int, default=3, help="arbitration: tune sentences gained over the product")
     args = p.parse_args(argv)
     if not LINGUA.exists():
         print(f"skip: {LINGUA} not found")
@@ -167,6 +278,14 @@ def main(argv=None) -> int:
     if lid.router is None:
         print("langid.router.enabled is false in the config: nothing to compare")
         return 1
+    if args.learn:
+        learned = learn(lid, args.min_hidden, args.group_share, args.min_gain)
+        print(json.dumps(learned["evidence"], indent=1))
+        print(f"tune macro: without the data {learned['tune_macro']['bare']:.4f}, "
+              f"with it {learned['tune_macro']['learned']:.4f}")
+        for key in ("confusable", "fasttext_groups", "arbitration"):
+            print(f"    {key}: " + json.dumps(learned[key]).replace('"', ""))
+        return 0
     known = {c for c in read("sentences") if c in lid.fasttext_codes}
     print(f"{len(known)} of the lingua languages are lid.176 labels (after langid.aliases); "
           f"missing: {', '.join(sorted(set(read('sentences')) - known))}")

@@ -9,14 +9,22 @@ model.bin; labels of the form `__label__xxx_Scrp` (GlotLID) are reported as `xxx
 Router (`langid.router`): fastText reads every text (~40k sentences per CPU-second); lingua
 (lingua-language-detector, Apache-2.0, 75 languages, models inside its wheel) ~500 over all its languages, so it
 only sees a text when fastText is unsure (top probability below `min_prob`; `long_min_prob` from `long_chars` on,
-where boilerplate rather than the language lowers it), the text is short (`min_chars`), or
-fastText's top label sits in a `confusable` set (bs/hr/sr, nb/nn/da, id/ms: lingua then chooses inside the set,
-which is fast). Lingua also covers the languages lid.176 lacks (lg, mi, sn, st, tn, ts, xh, zu), which fastText
-reports with low probability as something else. Where lingua is asked, the label is the candidate with the best
-product of both detectors' probabilities (lingua's confidence times fastText's probability to a small power,
-each with a floor): lingua leads, fastText breaks its known weaknesses (hi/mr, ur/fa). benchmarks/langid.py
-measures every choice on ../shared/data/langid/lingua (thresholds chosen on the first half of each file, the
-second half reported).
+where boilerplate rather than the language lowers it), the text is short (`min_chars`), or fastText's confident
+top label sits in a `confusable` set (lingua then chooses inside the set, which is fast). Where lingua is asked,
+the label is the candidate with the best product of both detectors' probabilities (lingua's confidence times
+fastText's probability to a small power, each with a floor): lingua leads, fastText breaks its known weaknesses
+(hi/mr). fastText's factor is not its raw probability everywhere: for a language lid.176 lacks (lg, mi, sn, st,
+tn, ts, xh, zu) fastText has no opinion, so the candidate gets fastText's top probability (lingua decides); for a
+language of a `fasttext_groups` group (languages lid.176 mixes up, e.g. bs/hr/sr) it gets the group's summed
+probability (fastText votes for the group, lingua chooses inside it); and an `arbitration` entry (fastText's top,
+lingua's top) -> label overrides the product where one detector is known to fail (lingua reads Urdu as English).
+
+The sets, groups and arbitration entries are data learned from the tune half of ../shared/data/langid/lingua
+(`python -m benchmarks.langid --learn` prints them; config/filters.yaml says how): `confusable` = fastText's
+confident label hides another language on >= 5 of its 150 tune sentences (lv hides mi, nl af, id ms); groups =
+fastText gives one language's label to >= 20% of another's tune sentences, kept when it raises tune accuracy;
+arbitration = a (fastText, lingua) pair where always answering one of the two beats the product by >= 3 tune
+sentences. benchmarks/langid.py reports the held-out half.
 
 Labels are ISO 639-1 where one exists, the same from both detectors: lid.176's `no` is `nb` (`langid.aliases`).
 
@@ -62,7 +70,9 @@ class RouterConfig:
     long_min_prob: float  # the same on longer texts (boilerplate lowers fastText's probability, not its label)
     min_chars: int  # texts shorter than this: lingua over all its languages
     lingua_max_chars: int  # characters lingua reads (its cost grows with the text; fastText's label leads past it)
-    confusable: list  # sets of codes: fastText's top label in one -> lingua chooses inside it
+    confusable: list  # sets of codes: fastText's confident top label in one -> lingua chooses inside it
+    fasttext_groups: list  # sets of codes lid.176 mixes up: its probability counts per group in the product
+    arbitration: list  # [fastText's top, lingua's top, label]: overrides the product for that pair
     fasttext_power: float  # weight of fastText's probability in the product
     fasttext_floor: float
     lingua_floor: float
@@ -110,15 +120,32 @@ class LanguageIdentifier:
         if self.paragraphs is not None and self.paragraphs.max_paragraphs < 2:
             raise ConfigError("filter.langid.paragraphs.max_paragraphs: at least 2 (a share needs two paragraphs)")
         self.aliases: dict[str, str] = dict(aliases or {})  # fastText label -> lingua's code, router on or off
-        self._sets: dict[str, frozenset[str]] = {}
-        for group in (router.confusable if router is not None else ()):
-            members = frozenset(self.aliases.get(c, c) for c in group)
-            for c in members:
-                self._sets[c] = self._sets.get(c, frozenset()) | members
+        self._sets = self._union(router.confusable if router is not None else (), "confusable")
+        self._groups = self._union(router.fasttext_groups if self.router is not None else (), "fasttext_groups")
+        self._arbitration: dict[tuple[str, str], str] = {}
+        for entry in (router.arbitration if self.router is not None else ()):
+            if not (isinstance(entry, (list, tuple)) and len(entry) == 3 and entry[2] in entry[:2]):
+                raise ConfigError(f"filter.langid.router.arbitration: {entry!r} is not [fastText label, lingua "
+                                  "label, one of the two]")
+            fast, ling, label = (self.aliases.get(c, c) for c in entry)
+            self._arbitration[(fast, ling)] = label
         self._model = None
         self._lingua: dict[frozenset[str] | None, Any] = {}
         self._lingua_codes: frozenset[str] | None = None
         self._fasttext_codes: frozenset[str] | None = None
+
+    def _union(self, groups, key: str) -> dict[str, frozenset[str]]:
+        """code -> every code it shares a group with (itself included); groups that share a code merge."""
+        out: dict[str, frozenset[str]] = {}
+        for group in groups:
+            if not isinstance(group, (list, tuple)) or len(group) < 2:
+                raise ConfigError(f"filter.langid.router.{key}: {group!r} is not a list of two or more codes")
+            members = frozenset(self.aliases.get(c, c) for c in group)
+            for c in list(members):
+                members |= out.get(c, frozenset())
+            for c in members:
+                out[c] = members
+        return out
 
     @classmethod
     def from_config(cls, cfg) -> "LanguageIdentifier":
@@ -217,33 +244,58 @@ class LanguageIdentifier:
         if not top:
             return Detection(None, 0.0, "none")
         label, prob = next(iter(top.items()))
-        router = self.router
-        if router is None:
+        if self.router is None:
             return Detection(label, prob, "fasttext")
-        group = self._sets.get(label)
-        sure = router.min_prob if len(line) < router.long_chars else router.long_min_prob
-        if prob >= sure and len(line) >= router.min_chars:
-            if group is None:
-                return Detection(label, prob, "fasttext")
-            candidates, route = group & self.lingua_codes, "lingua_set"
-        else:
-            candidates, route = None, "lingua"
+        candidates, route = self.route(label, prob, len(line))
+        if route == "fasttext":
+            return Detection(label, prob, "fasttext")
         return self._weigh(line, self._top(line, _TOP_K), candidates, route)
 
-    def _weigh(self, line: str, top: dict[str, float], candidates: frozenset[str] | None, route: str) -> Detection:
-        """The candidate with the best product of lingua's confidence and fastText's probability (floored)."""
+    def route(self, label: str, prob: float, length: int) -> tuple[frozenset[str] | None, str]:
+        """Who decides, from fastText's top label: ("fasttext"), lingua inside a confusable set ("lingua_set")
+        or lingua over all its languages (candidates None, "lingua")."""
         r = self.router
+        sure = r.min_prob if length < r.long_chars else r.long_min_prob
+        if prob >= sure and length >= r.min_chars:
+            group = self._sets.get(label)
+            if group is None:
+                return None, "fasttext"
+            return group & self.lingua_codes, "lingua_set"
+        return None, "lingua"
+
+    def _weigh(self, line: str, top: dict[str, float], candidates: frozenset[str] | None, route: str) -> Detection:
+        """Lingua's confidences on the text (over `candidates`), combined with fastText's top labels."""
         # rounded: lingua normalises its confidences by a sum taken in hash-map order, so the last bits differ
         # between processes, and a rerun must write the same lang_score (9 digits: a flip needs a value within
         # 1e-16 of a rounding boundary)
-        lingua = {v.language.iso_code_639_1.name.lower(): round(v.value, 9)
-                  for v in self.lingua(candidates).compute_language_confidence_values(line[: r.lingua_max_chars])}
-        pool = set(lingua) | (set(top) if candidates is None else set(top) & candidates)
-        scores = {c: (lingua.get(c, 0.0) + r.lingua_floor) * (top.get(c, 0.0) + r.fasttext_floor) ** r.fasttext_power
-                  for c in pool}
-        best = max(sorted(scores), key=scores.__getitem__)
+        lingua = {v.language.iso_code_639_1.name.lower(): round(v.value, 9) for v in
+                  self.lingua(candidates).compute_language_confidence_values(line[: self.router.lingua_max_chars])}
+        best = self.combine(top, lingua, candidates)
         # lingua's confidence in the label (fastText's probability for a label lingua does not know)
         return Detection(best, lingua[best] if best in lingua else top[best], route)
+
+    def combine(self, top: dict[str, float], lingua: dict[str, float], candidates: frozenset[str] | None) -> str:
+        """The label from fastText's top labels and lingua's confidences (both given, so that
+        benchmarks/langid.py --learn replays it on stored outputs): an arbitration entry for the pair of top
+        labels, else the best product of lingua's confidence and fastText's factor (floored)."""
+        r = self.router
+        fast = max(sorted(top), key=top.__getitem__)
+        if lingua:
+            ling = max(sorted(lingua), key=lingua.__getitem__)
+            if (fast, ling) in self._arbitration:
+                return self._arbitration[(fast, ling)]
+        known, groups, fast_p = self.fasttext_codes, self._groups, top[fast]
+
+        def factor(c: str) -> float:
+            if c not in known:  # lid.176 cannot say it: no opinion, as if its top label were this one
+                return fast_p
+            group = groups.get(c)
+            return sum(top.get(g, 0.0) for g in group) if group else top.get(c, 0.0)
+
+        pool = set(lingua) | (set(top) if candidates is None else set(top) & candidates)
+        scores = {c: (lingua.get(c, 0.0) + r.lingua_floor) * (factor(c) + r.fasttext_floor) ** r.fasttext_power
+                  for c in pool}
+        return max(sorted(scores), key=scores.__getitem__)
 
     # -- one page ----------------------------------------------------------------------------------------
     def main_share(self, texts: list[str | None], language: str | None) -> float | None:

@@ -44,7 +44,7 @@ SCORE_FIELDS: tuple[Field, ...] = (
     Field("sentences", pa.float64(), "weft: sentence terminals of any script (. ! ? … 。 । ؟ ...), numbers and abbreviations excluded"),
     Field("lines_removed_frac", pa.float64(), "share of characters the preset's line removal took (null: no line removal)"),
     Field("quality_prob", pa.float64(), "quality model's probability of the good label (null: no model configured)"),
-    Field("extraction_agreement", pa.float64(), "Dice agreement of weft's main text with resiliparse's on the same page (null: not computed)"),
+    Field("extraction_agreement", pa.float64(), "confidence 0..1: share of weft's lines with a sentence mark x share of resiliparse's main-text tokens weft holds (null: not computed)"),
     Field("gopher_words", pa.float64(), "Gopher: words that are not only punctuation"),
     Field("gopher_mean_word_length", pa.float64(), "Gopher: mean characters per word (null for Chinese/Japanese)"),
     Field("gopher_hash_ratio", pa.float64(), "Gopher: '#' characters per token"),

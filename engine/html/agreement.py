@@ -2,15 +2,18 @@
 
 Two independent extractors that agree on a page are most likely both right; where they disagree one of them cut
 or kept the wrong part (the Consensus Entropy idea). The second opinion is resiliparse's main-content
-extraction (a DOM-rule extractor unrelated to our scoring, ~1.6 ms a page, a fifth of weft's own time); the
-agreement is the token-level Dice overlap of the two texts (tokens: words, and single Han/kana characters, which
-carry no spaces), so it is comparable across scripts. It is stored per document (`Extracted.agreement`, the
-`extraction_agreement` score) for analysts to filter on.
+extraction (a DOM-rule extractor unrelated to our scoring, ~1.6 ms a page, a fifth of weft's own time). The
+confidence (`confidence`) is the share of the second opinion's tokens that weft's text holds too (tokens: words,
+and single Han/kana characters, which carry no spaces, so it is comparable across scripts), times the share of
+weft's lines that are prose: the first falls where weft cut content, the second where it kept chrome. It is
+stored per document (`Extracted.agreement`, the `extraction_agreement` score, the name it had as a plain Dice
+overlap) for analysts to filter on; `make bench-extract` prints its rank correlation with F1 per set.
 
-The union fallback (below `extract.html.union_below`, weft's paragraphs completed by the second opinion's prose paragraphs that
-weft lacks, each after the weft paragraph it follows) is implemented but off: measured by `make bench-extract`,
-the union below 0.5 changed 0-1% of pages and lowered F1 on both public sets (resiliparse, where it disagrees
-with weft, more often keeps other stories than weft cuts this one), so it does not pay with this second opinion.
+The union fallback (below `extract.html.union_below`, weft's paragraphs completed by the second opinion's prose
+paragraphs that weft lacks, each after the weft paragraph it follows) is implemented but off: measured by
+`make bench-extract`, a union below 0.3 confidence (5-30% of pages), with resiliparse's paragraphs or with
+trafilatura's text, lowered F1 on Readability and did not raise AEB (the other extractor, where weft is unsure,
+more often keeps other stories than weft cuts this one), so a trafilatura pass does not pay for its time either.
 """
 from __future__ import annotations
 
@@ -49,24 +52,48 @@ def agreement(a: Counter, b: Counter) -> float | None:
     return 2 * sum((a & b).values()) / total
 
 
+def prose_share(texts: list[str]) -> float:
+    """Share of the lines of `texts` that hold a sentence mark (boilerplate that slipped in: menu entries,
+    bylines, captions, link lists, is mostly lines without one)."""
+    lines = [ln for t in texts for ln in t.split("\n") if ln.strip()]
+    return sum(1 for ln in lines if STOP.search(ln)) / len(lines) if lines else 0.0
+
+
+def confidence(texts: list[str], other: str) -> float | None:
+    """The per-document confidence: (share of weft's lines that are prose) x (share of the second opinion's
+    tokens that weft's text holds too). The first falls when weft kept chrome (precision), the second when it
+    cut what the other extractor took as the page's content (recall). Plain Dice agreement mixes both with the
+    length difference and did not rank pages by F1 on AEB or the dev set (Spearman 0.02 / -0.04); this does on
+    AEB, Readability and the dev set alike (`make bench-extract`). None when both texts are empty."""
+    mine, theirs = Counter(tokens("\n".join(texts))), Counter(tokens(other))
+    n_theirs = sum(theirs.values())
+    if not n_theirs:
+        return None if not mine else prose_share(texts)
+    return prose_share(texts) * sum((mine & theirs).values()) / n_theirs
+
+
 def with_second_opinion(out: Extracted, html: str, config: ExtractConfig) -> Extracted:
-    """Set `out.agreement`; below `config.union_below`, add the second opinion's paragraphs that `out` lacks
-    (`out.unioned` then says so). Images stay where weft put them."""
+    """Set `out.agreement` (the confidence); below `config.union_below`, add the second opinion's paragraphs
+    that `out` lacks (`out.unioned` then says so). Images stay where weft put them."""
     if not config.agreement:
         return out
-    other = second_opinion(html)
-    mine = Counter(tokens("\n".join(t for t in out.texts if t)))
-    out.agreement = agreement(mine, Counter(tokens(other)))
+    out.agreement = confidence([t for t in out.texts if t], second_opinion(html))
     if out.agreement is None or out.agreement >= config.union_below:
         return out
     paragraphs = [p.strip() for p in _PARAGRAPH.split(second_opinion(html, paragraphs=True)) if p.strip()]
+    return union(out, paragraphs, config)
+
+
+def union(out: Extracted, paragraphs: list[str], config: ExtractConfig) -> Extracted:
+    """`out` completed by the prose `paragraphs` (another extractor's, in page order) that it lacks, each after
+    the paragraph of `out` that the one before it matched."""
     where: dict[str, list[int]] = {}  # token -> weft positions holding it, in order
     for i, t in enumerate(out.texts):
         for tok in set(tokens(t)) if t else ():
             where.setdefault(tok, []).append(i)
     inserts: dict[int, list[str]] = {}  # after position i (-1: before everything) -> paragraphs to add
     anchor = -1
-    left = Counter(mine)  # tokens of weft's text not yet matched by a second-opinion paragraph
+    left = Counter(tokens("\n".join(t for t in out.texts if t)))  # weft's tokens not yet matched
     for p in paragraphs:
         toks = Counter(tokens(p))
         n = sum(toks.values())

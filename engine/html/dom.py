@@ -20,7 +20,7 @@ from engine.html.meta import page_metadata
 from engine.html.teasers import mostly_teasers, teaser_ids
 from engine.html.text import (BLOCK_TAGS, HEADINGS, LINE_TAGS, SENTENCE_END, STOP, class_weight, comma_count,
                               inside, link_density, text_length, weighted_len)
-from engine.html.threads import find_thread, reconcile
+from engine.html.threads import find_thread, reconcile, spared
 from engine.html.types import Budget, ExtractConfig, Extracted
 
 # never content: removed before anything else
@@ -43,12 +43,14 @@ _SKIP = frozenset("figcaption -comment script style noscript template svg head t
                   "textarea".split())
 
 
-def _remove_unlikely(root, budget: Budget) -> None:
+def _remove_unlikely(root, budget: Budget, keep: set[int] = frozenset()) -> None:
     for node in root.css("[class], [id]"):
         budget.tick("clean")
         # layout tables carry ids like "makebanner" around the whole page: they and their cells are never
         # judged by name (as in Readability)
-        if node.tag in ("body", "html", "a", "article", "main", "table", "tbody", "tr", "td", "th"):
+        # `keep`: the comment lists of a thread (threads.spared), which are named like the comments to remove
+        if node.tag in ("body", "html", "a", "article", "main", "table", "tbody", "tr", "td", "th") \
+                or node.mem_id in keep:
             continue
         attrs = node.attributes
         hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
@@ -246,7 +248,7 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None, c
         node.decompose()
     remove_related_sections(body, budget)
     if strip_unlikely:
-        _remove_unlikely(body, budget)
+        _remove_unlikely(body, budget, spared(body, budget))
     thread = find_thread(body, budget)
     budget.check("clean")
     top, top_score = _top_candidate(body, base, budget)

@@ -91,46 +91,28 @@ def find_thread(body, budget=None) -> Thread | None:
     return best
 
 
-def post_bodies(thread: Thread, body, budget=None) -> tuple[list, list]:
+def post_bodies(thread: Thread, body, budget=None) -> tuple[list, list, list]:
     """The block of each post that holds its own text, where one kind of block does so across the posts and
-    covers most of their unlinked text; else the posts whole. Nested replies (a reply inside a reply) keep
-    their own blocks: every outermost block of that kind inside the posts is taken, in document order. The
-    opening post or question, laid out apart from the replies just above them (a question above its
-    answers, a submission above its comments), is returned apart: (opening posts, posts). It is a block of the
-    same kind before the run, near it (inside the run's grandparent), outside any post."""
-    anchors = Counter()
-    for item in thread.items:
-        if budget is not None:
-            budget.tick("threads", 16)
-        k = _text_anchor_kind(item)
-        if k is not None:
-            anchors[k] += 1
-    if not anchors:
-        return [], thread.items
-    k, count = anchors.most_common(1)[0]
-    if count < max(2, 0.6 * len(thread.items)):
-        return [], thread.items
-    tag = k.split(".", 1)[0].split("#", 1)[0]
-    blocks = []
-    for item in thread.items:
-        found = [n for n in item.css(tag) if kind(n) == k]  # css() matches the item itself too
-        if any(n.mem_id == item.mem_id for n in found):
-            blocks.append(item)
-            continue
-        ids = {n.mem_id for n in found}
-        blocks.extend(n for n in found if not has_ancestor_in(n, ids, item))
-    prose = sum(text_length(b) * (1 - link_density(b)) for b in blocks)
-    posts = blocks if prose >= 0.6 * thread.prose else thread.items
-    return _opening_posts(thread, k, body), posts
+    covers most of their unlinked text (comment lists apart: `comment_blocks`); else the posts whole. Nested
+    replies (a reply inside a reply) keep their own blocks: every outermost block of that kind inside the posts
+    is taken, in document order. The opening post or question, laid out apart from the replies just above them
+    (a question above its answers, a submission above its comments), is returned apart: (opening posts, posts,
+    comments' text blocks). It is a block of the same kind before the run, near it (inside the run's
+    grandparent), outside any post. Posts taken whole bring their comments with them (comments then [])."""
+    k, blocks = _anchor_blocks(thread.items, budget)
+    if k is None:
+        return [], thread.items, []
+    opening = _opening_posts(thread, k, body)
+    comments = comment_blocks(thread, opening + blocks, body, budget)
+    in_comments = sum(_prose(c) for c in comments if any(inside(c, item) for item in thread.items))
+    if sum(_prose(b) for b in blocks) >= 0.6 * (thread.prose - in_comments):
+        return opening, blocks, comments
+    return opening, thread.items, []
 
 
 def _opening_posts(thread: Thread, k: str, body) -> list:
-    region = thread.items[0].parent
-    for _ in range(2):
-        if region is None or region.parent is None or region.mem_id == body.mem_id:
-            break
-        region = region.parent
-    if region is None or region.mem_id == body.mem_id:
+    region = _opening_region(thread, body)
+    if region is None:
         return []
     first = thread.items[0].mem_id
     items = thread.ids()
@@ -182,33 +164,33 @@ def reconcile(parts: list, top, thread: Thread, body, budget, cfg: ExtractConfig
     if budget is not None:
         budget.check("threads")
     top_prose = _prose(top)
-    opening, posts = post_bodies(thread, body, budget)
+    opening, posts, comments = post_bodies(thread, body, budget)
     if any(inside(top, n) for n in items):
-        return opening + posts
+        return _with_comments(opening + posts, comments, body)
     if inside(items[0], top):
-        covered = thread.prose + sum(_prose(p) for p in opening)
         post_ids = thread.ids()
+        covered = thread.prose + sum(_prose(p) for p in opening) + sum(
+            _prose(c) for c in comments if not has_ancestor_in(c, post_ids, body))  # the question's comments
         in_posts = [p for p in posts if p.mem_id not in post_ids]
         share = sum(_prose(p) for p in in_posts) / thread.prose if thread.prose else 1.0
         if covered < 0.8 * top_prose or len(in_posts) < len(items) or share > 0.85:
             return parts
-        body_ids = {p.mem_id for p in in_posts}
+        body_ids = {p.mem_id for p in in_posts} | {c.mem_id for c in comments}
         if any(is_picture(img, cfg) and not has_ancestor_in(img, body_ids, body)
                for item in items for img in item.css("img")):
             return parts
         if sum(_tells_outside(item, body_ids) for item in items) >= len(items) / 2:
             return parts  # each item says something besides its text block: a question above its answer
-        return opening + posts
+        return _with_comments(opening + posts, comments, body)
     if top_prose > _OPENING_POST_MAX or thread.prose < 2 * top_prose:
         return parts
     if opening:  # the submission was found beside the posts: the short block scoring took is something else
-        return opening + posts
+        return _with_comments(opening + posts, comments, body)
     item_ids = thread.ids()
     kept = [p for p in parts if p.mem_id not in item_ids and not has_ancestor_in(p, item_ids, body)]
     kept_ids = {p.mem_id for p in kept}
     kept += [p for p in posts if p.mem_id not in kept_ids and not has_ancestor_in(p, kept_ids, body)]
-    order = {n.mem_id: i for i, n in enumerate(body.css("*"))}
-    return sorted(kept, key=lambda n: order.get(n.mem_id, 0))
+    return _with_comments(kept, comments, body)
 
 
 def _tells_outside(item, body_ids: set[int]) -> bool:
@@ -227,3 +209,168 @@ _OPENING_POST_MAX = 1000  # Latin-equivalent chars of unlinked text: a question 
 def _prose(node) -> float:
     """Unlinked text length."""
     return text_length(node) * (1 - link_density(node))
+
+
+# ------------------------------------------------------------------------------------------- comment lists
+# The comments under a question or an answer (Stack Exchange, a forum's "post comments") are a second, smaller
+# kind of post inside each post: elements of one kind, outside the post's text block, that stand as siblings
+# somewhere (a list) and mostly hold a sentence with few links. A user panel, a vote cell or a share menu is one
+# per post, has no sentence or is links. Each comment's own text block (the kind that recurs across them, as
+# for posts) is taken, without its author, date and score.
+_MIN_COMMENT_CHARS = 8
+
+
+def comment_blocks(thread: Thread, taken: list, body, budget=None) -> list:
+    """The comments' text blocks inside the posts and beside the opening post, outside the `taken` blocks, in
+    document order; [] where the posts hold no comment list."""
+    taken_ids = {n.mem_id for n in taken}
+    item_kinds = {kind(n) for n in thread.items}
+    runs: dict[tuple, list] = {}
+    seen: set[int] = set()
+    for item in thread.items:
+        if item.mem_id in taken_ids or has_ancestor_in(item, taken_ids, body):
+            continue  # the post is taken whole: its comments with it
+        for node in item.css("[class], [id]"):
+            if budget is not None:
+                budget.tick("threads", 256)
+            if (node.tag not in _ITEM_TAGS or node.mem_id == item.mem_id or node.parent is None
+                    or node.mem_id in seen):  # a node with both attributes comes twice
+                continue
+            seen.add(node.mem_id)
+            k = kind(node)
+            if k is None or k in item_kinds:
+                continue  # nested posts are the posts' own business
+            runs.setdefault((node.parent.mem_id, k), []).append(node)
+    by_kind: dict[str, list] = {}
+    listed: set[str] = set()
+    for (_, k), nodes in runs.items():
+        by_kind.setdefault(k, []).extend(nodes)
+        if len(nodes) >= 2:
+            listed.add(k)
+    best, best_prose = None, 0.0
+    for k in listed:
+        nodes = [n for n in by_kind[k] if n.mem_id not in taken_ids and not has_ancestor_in(n, taken_ids, body)
+                 and not any(inside(t, n) for t in taken)]
+        prose = _comment_prose(nodes)
+        if prose > best_prose:
+            best, best_prose = k, prose
+    if best is None:
+        return []
+    k = best
+    region = _opening_region(thread, body)
+    before = []
+    if region is not None:  # the opening post's comments, above the first post
+        first, items = thread.items[0].mem_id, thread.ids()
+        for node in region.css("*"):
+            if node.mem_id == first:
+                break
+            if kind(node) == k and not has_ancestor_in(node, items, body):
+                before.append(node)
+    nodes = [n for n in before + by_kind[k] if n.mem_id not in taken_ids
+             and not has_ancestor_in(n, taken_ids, body) and not any(inside(t, n) for t in taken)]
+    ids = {n.mem_id for n in nodes}
+    nodes = [n for n in nodes if not has_ancestor_in(n, ids, body)]  # a reply inside a comment comes with it
+    return _own_text_blocks(nodes, budget)
+
+
+def _comment_prose(nodes: list) -> float:
+    """Unlinked text of comment-like nodes; 0 unless most of them hold a sentence."""
+    prose, sentences = 0.0, 0
+    for n in nodes:
+        text = " ".join(n.text(deep=True).split())
+        n_len = weighted_len(text)
+        if n_len < _MIN_COMMENT_CHARS:
+            continue
+        ld = link_density(n, n_len)
+        if ld < 0.5 and STOP.search(text):
+            sentences += 1
+            prose += n_len * (1 - ld)
+    return prose if nodes and sentences >= 0.5 * len(nodes) else 0.0
+
+
+def _own_text_blocks(nodes: list, budget=None) -> list:
+    """Each node's text block where one kind of block holds it across the nodes and most of their unlinked
+    text; else the nodes whole."""
+    k, blocks = _anchor_blocks(nodes, budget)
+    if k is not None and sum(_prose(b) for b in blocks) >= 0.5 * sum(_prose(n) for n in nodes):
+        return blocks
+    return nodes
+
+
+def _anchor_blocks(nodes: list, budget=None) -> tuple[str | None, list]:
+    """(kind, blocks): the kind of block that holds the text of most `nodes` (posts, comments) and every
+    outermost block of it inside them, in document order (a node that is such a block itself is taken whole);
+    (None, []) where no kind recurs in most of them."""
+    anchors = Counter()
+    for n in nodes:
+        if budget is not None:
+            budget.tick("threads", 16)
+        k = _text_anchor_kind(n)
+        if k is not None:
+            anchors[k] += 1
+    if not anchors:
+        return None, []
+    k, count = anchors.most_common(1)[0]
+    if count < max(2, 0.6 * len(nodes)):
+        return None, []
+    tag = k.split(".", 1)[0].split("#", 1)[0]
+    blocks = []
+    for n in nodes:
+        found = [b for b in n.css(tag) if kind(b) == k]  # css() matches the node itself too
+        if any(b.mem_id == n.mem_id for b in found):
+            blocks.append(n)
+            continue
+        ids = {b.mem_id for b in found}
+        blocks.extend(b for b in found if not has_ancestor_in(b, ids, n))
+    return k, blocks
+
+
+def _opening_region(thread: Thread, body):
+    """The run's grandparent (where an opening post laid out above the posts sits), None when that is the body."""
+    region = thread.items[0].parent
+    for _ in range(2):
+        if region is None or region.parent is None or region.mem_id == body.mem_id:
+            break
+        region = region.parent
+    return None if region is None or region.mem_id == body.mem_id else region
+
+
+def _with_comments(parts: list, comments: list, body) -> list:
+    """`parts` and the comments' text blocks (those not inside a part), in document order."""
+    ids = {p.mem_id for p in parts}
+    comments = [c for c in comments if c.mem_id not in ids and not has_ancestor_in(c, ids, body)]
+    if not comments:
+        return parts
+    order = {n.mem_id: i for i, n in enumerate(body.css("*"))}
+    return sorted(parts + comments, key=lambda n: order.get(n.mem_id, 0))
+
+
+# the first pass's discussion names (dom._UNLIKELY: comment, replies, remark); only they are spared
+_DISCUSSION_NAMED = '[class*="omment"], [id*="omment"], [class*="repl"], [id*="repl"], [class*="remark"]'
+
+
+def spared(body, budget=None) -> set[int]:
+    """Ids of the comment lists inside a thread's posts (the comments, what they hold, and the wrappers between
+    them and their post), for the first pass to keep: their class names ("comments", "comment-body") mark them
+    as discussion, which that pass removes before the thread is found. Called on the page before that removal."""
+    if body.css_first(_DISCUSSION_NAMED) is None:
+        return set()  # nothing there that the first pass removes as discussion: no second look for a thread
+    thread = find_thread(body, budget)
+    if thread is None:
+        return set()
+    comments = post_bodies(thread, body, budget)[2]
+    if not comments:
+        return set()
+    stops = thread.ids()
+    region = _opening_region(thread, body)
+    if region is not None:
+        stops.add(region.mem_id)
+    stops.add(body.mem_id)
+    out: set[int] = set()
+    for c in comments:
+        out.update(n.mem_id for n in c.css("*"))  # css() matches the node itself too
+        node = c.parent
+        while node is not None and node.mem_id not in stops:
+            out.add(node.mem_id)
+            node = node.parent
+    return out
