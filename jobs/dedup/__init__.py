@@ -9,7 +9,7 @@ Rows with the same id are one capture read twice (overlapping inputs): one is ke
 
 Plan (every step is a DataFrame operation or an Arrow batch function from engine/dedup/keys.py):
 1. keys: one mapInArrow pass -> URL key, exact-text hash, MinHash signature per document.
-2. preference order: documents sorted by (date desc, id asc) get a dense rank `node`; "keep the newest, then
+2. preference order: documents sorted by (date desc, id asc) get an order-preserving rank `node`; "keep the newest, then
    the lowest id" becomes "keep the smallest node", and component minima are the representatives.
 3. URL, then exact: smallest node per key wins. Near: LSH bands -> buckets -> candidate edges (all pairs in
    small buckets, a star to the bucket minimum in large ones) -> verified edges (near.verify: MinHash estimate,

@@ -67,10 +67,12 @@ def small_star(edges: DataFrame) -> DataFrame:
 
 
 def is_union_of_stars(edges: DataFrame) -> bool:
-    parents = edges.select(F.col("parent").alias("child")).distinct()
-    if not edges.join(parents, "child", "left_semi").isEmpty():
-        return False
-    return edges.groupBy("child").count().where(F.col("count") > 1).isEmpty()
+    """No node is both a child and a parent, and every child has one parent. One aggregation (one shuffle):
+    per node, how many edges it is the child of and whether it is a parent of any (edges are distinct)."""
+    roles = edges.select(F.col("child").alias("n"), F.lit(1).alias("c"), F.lit(0).alias("p")).unionByName(
+        edges.select(F.col("parent").alias("n"), F.lit(0).alias("c"), F.lit(1).alias("p")))
+    per_node = roles.groupBy("n").agg(F.sum("c").alias("c"), F.max("p").alias("p"))
+    return per_node.where((F.col("c") > 1) | ((F.col("c") == 1) & (F.col("p") == 1))).isEmpty()
 
 
 def connected_components(

@@ -9,7 +9,7 @@ from pyspark.sql import functions as F
 
 from engine.dedup.minhash import MinHashParams
 from jobs.dedup.components import connected_components
-from jobs.dedup.exact import first_per_key, resolve_representatives
+from jobs.dedup.exact import resolve_representatives, url_then_exact
 from jobs.dedup.keys import CpuMeter, compute_keys, params_from, rank_documents, with_defaults
 from jobs.dedup.near import PAIR_DDL, VERIFY_MODES, BandMapper, PairVerifier, candidate_edges, verify_edges
 from jobs.dedup.source import Source
@@ -35,18 +35,16 @@ def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
     if not low <= float(near_cfg["threshold"]) <= high:
         raise ValueError(f"dedup.near.uncertain [{low}, {high}] must contain the threshold")
     meter = CpuMeter(source.df.sparkSession)
-    # Materialise the keys once: ranking reads them three times (id check, range sampling, shuffle).
-    keys = compute_keys(source, cfg, meter).localCheckpoint(eager=True)
-    nodes = rank_documents(keys).localCheckpoint(eager=True)
+    # Materialise the keys once: ranking reads them twice (range sampling, shuffle).
+    nodes = rank_documents(compute_keys(source, cfg, meter).localCheckpoint(eager=True))
     alive = nodes.select("node", "url_key", "text_hash", "n_shingles")
     empty = alive.sparkSession.createDataFrame([], "node long, rep long, reason string")
 
-    url_dups = first_per_key(alive, "url_key", "url") if cfg["url"]["enabled"] else empty
-    url_dups = url_dups.localCheckpoint(eager=True)
-    alive = alive.join(url_dups.select("node"), "node", "left_anti")
-    exact_dups = first_per_key(alive, "text_hash", "exact") if cfg["exact"]["enabled"] else empty
-    exact_dups = exact_dups.localCheckpoint(eager=True)
-    alive = alive.join(exact_dups.select("node"), "node", "left_anti").where(F.col("n_shingles") > 0)
+    staged = url_then_exact(alive, cfg["url"]["enabled"], cfg["exact"]["enabled"]).localCheckpoint(eager=True)
+    url_dups, exact_dups = (staged.where(F.col("reason") == reason).select("node", "rep", F.lit(reason).alias("reason"))
+                            for reason in ("url", "exact"))
+    alive = staged.where(F.col("reason").isNull() & (F.col("n_shingles") > 0)).select("node", "url_key", "text_hash",
+                                                                                      "n_shingles")
 
     near_dups = empty
     verified = alive.sparkSession.createDataFrame([], "a long, b long, jaccard double")
@@ -56,8 +54,9 @@ def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
         bands = live_sig.mapInArrow(meter.wrap(BandMapper(params)), "band int, bucket long, node long") \
             .localCheckpoint(eager=True)
         edges = candidate_edges(bands, int(near_cfg["max_bucket_pairs_size"])).localCheckpoint(eager=True)
-        verified = verify_edges(edges, nodes, source, params, near_cfg, meter, side).localCheckpoint(eager=True)
         side["near_candidate_pairs"] = edges.count()
+        verified = verify_edges(edges, nodes, source, params, near_cfg, meter, side,
+                                side["near_candidate_pairs"]).localCheckpoint(eager=True)
         side["near_verified_pairs"] = verified.count()
         comps = connected_components(verified, "a", "b", int(near_cfg["max_iterations"]),
                                      near_cfg["checkpoint"])

@@ -42,9 +42,14 @@ def run_dedup(source: Source, output: str, cfg: dict, io: str = "auto") -> Stage
         docs = docs.withColumn("general_metadata", F.col("general_metadata")
                                .withField("minhash_cluster", F.col("_id"))
                                .withField("dup_count", F.col("_dup_count")))
+    if cfg["paragraph"]["enabled"] or (source.documents and cfg["image_url"]["enabled"]):
+        # Materialised once: the paragraph pass, the image pass and the write all read the kept documents, and
+        # each would otherwise redo the join that brings them together (a shuffle of every document's text).
+        docs = docs.localCheckpoint(eager=True)
     docs = remove_positions(docs, source, cfg, stats.side, result.meter)
     out_cols = list(source.df.columns)
     duplicates = result.duplicates
+    reasons = duplicates.select("reason")
     if "_empty" in docs.columns:
         # Boilerplate removal runs after the representatives are chosen, on the kept documents only: counting
         # paragraphs before document dedup would let the copies of one article make its own paragraphs look
@@ -52,16 +57,18 @@ def run_dedup(source: Source, output: str, cfg: dict, io: str = "auto") -> Stage
         # copies (same URL, same or >= threshold similar text) carry the same boilerplate, and reviving an
         # older copy would undo the preference order and need a second removal pass that its paragraph
         # counts never saw. The copies are counted as boilerplate_copy, so no duplicate names a dropped one.
+        # Read twice (emptied representatives, the write): materialised, so the join of the documents with
+        # their removed positions (a shuffle of every text) runs once.
         docs = docs.localCheckpoint(eager=True)
         emptied = result.nodes.join(docs.where(F.col("_empty")).select(F.col("_id").alias("id")), "id", "left_semi")
         emptied = emptied.select(F.col("node").alias("rep")).localCheckpoint(eager=True)
-        copies = duplicates.join(emptied, "rep", "left_semi").count()
-        duplicates = duplicates.join(emptied, "rep", "left_anti").localCheckpoint(eager=True)
-        for reason, count in (("boilerplate", emptied.count()), ("boilerplate_copy", copies)):
-            if count:
-                stats.drop(reason, count)
+        reasons = (duplicates.join(emptied.withColumn("_gone", F.lit(True)), "rep", "left")
+                   .select(F.when(F.col("_gone"), F.lit("boilerplate_copy")).otherwise(F.col("reason")).alias("reason"))
+                   .unionByName(emptied.select(F.lit("boilerplate").alias("reason"))))
+        duplicates = duplicates.join(emptied, "rep", "left_anti")
         docs = docs.where(~F.col("_empty"))
-    for reason, count in duplicates.groupBy("reason").count().collect():
+    for reason, count in sorted(reasons.groupBy("reason").count().collect(),
+                                key=lambda r: ("boilerplate" not in r[0], r[0])):
         stats.drop(reason, count)
     kept_path, dup_path = path_join(output, "dedup", "kept"), path_join(output, "dedup", "duplicates")
     kept_df = docs.select(*out_cols)

@@ -1,5 +1,5 @@
 """The key pass (one mapInArrow: URL key, exact-text hash, MinHash signature per document), the preference order
-(`node`, a dense rank by date desc, id asc) and the CPU meter of the Python workers."""
+(`node`, a rank by date desc, id asc) and the CPU meter of the Python workers."""
 from __future__ import annotations
 
 import time
@@ -81,22 +81,15 @@ def compute_keys(source: Source, cfg: dict, meter: CpuMeter) -> DataFrame:
 
 
 def rank_documents(keys: DataFrame) -> DataFrame:
-    """Add `node`: 0-based dense rank by (date desc nulls last, id asc), independent of partitioning.
+    """Add `node`: a long in the preference order (date desc nulls last, id asc), unique and independent of
+    partitioning, checkpointed.
 
-    Range partitioning + per-partition row numbers: partition p's rows get offset(p) + position, where offset is
-    the number of rows in partitions before p (a few numbers collected to the driver)."""
+    Range partitioning + sorting within partitions puts every row of partition p before every row of p + 1, so
+    monotonically_increasing_id ((p << 33) + position in p) already follows the preference order. Only the order
+    matters (components and url_then_exact take minima), so the ranks need not be dense: no per-partition counts
+    collected to the driver, no offset join."""
     spark = keys.sparkSession
     order = [F.col("date").desc_nulls_last(), F.col("id").asc()]
     n_parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
-    placed = (keys.repartitionByRange(n_parts, *order).sortWithinPartitions(*order)
-              .withColumn("_pid", F.spark_partition_id()).withColumn("_mid", F.monotonically_increasing_id())
-              .localCheckpoint(eager=True))
-    counts = sorted((r["_pid"], r["count"]) for r in placed.groupBy("_pid").count().collect())
-    offsets, total = [], 0
-    for pid, count in counts:
-        offsets.append((pid, total))
-        total += count
-    offset_df = spark.createDataFrame(offsets or [(0, 0)], "_pid int, _offset long")
-    return (placed.join(F.broadcast(offset_df), "_pid")
-            .withColumn("node", F.col("_offset") + F.col("_mid") - F.shiftleft(F.col("_pid").cast("long"), 33))
-            .drop("_pid", "_mid", "_offset"))
+    return (keys.repartitionByRange(n_parts, *order).sortWithinPartitions(*order)
+            .withColumn("node", F.monotonically_increasing_id()).localCheckpoint(eager=True))

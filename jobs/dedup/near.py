@@ -2,7 +2,7 @@
 ones) -> verified edges (near.verify: MinHash estimate, exact shingle Jaccard, or hybrid)."""
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from engine.dedup import keys as dedup_keys
@@ -34,14 +34,17 @@ class PairVerifier:
 
 def candidate_edges(bands: DataFrame, max_pairs_size: int) -> DataFrame:
     """(a, b) with a < b for documents sharing a bucket. Buckets up to `max_pairs_size` members give all pairs;
-    larger ones give a star to the bucket minimum (linear edges, and no task ever collects a huge bucket)."""
-    sizes = (bands.groupBy("band", "bucket").agg(F.count("*").alias("n"), F.min("node").alias("root"))
+    larger ones give a star to the bucket minimum (linear edges, and no task ever collects a huge bucket).
+
+    Bucket sizes and minima are window functions over the (band, bucket) partitioning, which the stars and the
+    groupBy of the small buckets reuse: one shuffle for the buckets and one for `distinct` (a groupBy and two
+    joins back to the band rows took five)."""
+    bucket = Window.partitionBy("band", "bucket")
+    sized = (bands.withColumn("n", F.count("*").over(bucket)).withColumn("root", F.min("node").over(bucket))
              .where(F.col("n") >= 2))
-    star = (bands.join(sizes.where(F.col("n") > max_pairs_size), ["band", "bucket"])
-            .where(F.col("node") != F.col("root")).select(F.col("root").alias("a"), F.col("node").alias("b")))
-    members = (bands.join(sizes.where(F.col("n") <= max_pairs_size).select("band", "bucket"), ["band", "bucket"],
-                          "left_semi")
-               .groupBy("band", "bucket").agg(F.collect_list("node").alias("m")))
+    star = (sized.where((F.col("n") > max_pairs_size) & (F.col("node") != F.col("root")))
+            .select(F.col("root").alias("a"), F.col("node").alias("b")))
+    members = sized.where(F.col("n") <= max_pairs_size).groupBy("band", "bucket").agg(F.collect_list("node").alias("m"))
     pairs = members.select(F.explode(F.flatten(F.transform(
         "m", lambda x: F.transform(F.filter("m", lambda y: y > x),
                                    lambda y: F.named_struct(F.lit("a"), x, F.lit("b"), y))))).alias("p"))
@@ -62,14 +65,20 @@ def signature_scores(edges: DataFrame, nodes: DataFrame, params: MinHashParams, 
 
 
 def exact_scores(edges: DataFrame, nodes: DataFrame, source: Source, params: MinHashParams,
-                 meter: CpuMeter) -> DataFrame:
-    """(a, b, jaccard): Jaccard of the two documents' shingle sets, from their texts (re-read from the input)."""
+                 meter: CpuMeter, n_edges: int) -> DataFrame:
+    """(a, b, jaccard): Jaccard of the two documents' shingle sets, from their texts (re-read from the input).
+    n_edges: the number of edges (at most twice as many documents are involved)."""
     involved = edges.select(F.col("a").alias("node")).union(edges.select("b")).distinct()
-    ids = nodes.join(involved, "node", "left_semi").select("node", "id").localCheckpoint(eager=True)
+    ids = nodes.join(involved, "node", "left_semi").select("node", "id")
     # Broadcasting the few involved ids filters the input scan in place; a shuffle join would move every
-    # document's text (a full copy of the corpus) to find them.
-    if ids.count() <= _BROADCAST_IDS:
+    # document's text (a full copy of the corpus) to find them. Counted only where the edges alone do not
+    # bound them below the broadcast limit.
+    if 2 * n_edges <= _BROADCAST_IDS:
         ids = F.broadcast(ids)
+    else:
+        ids = ids.localCheckpoint(eager=True)
+        if ids.count() <= _BROADCAST_IDS:
+            ids = F.broadcast(ids)
     text = ids.join(source.df.select(source.id.alias("id"), source.text.alias("text")), "id").select("node", "text")
     pairs = (edges.join(text.toDF("a", "text_a"), "a").join(text.toDF("b", "text_b"), "b")
              .select("a", "b", "text_a", "text_b"))
@@ -77,7 +86,7 @@ def exact_scores(edges: DataFrame, nodes: DataFrame, source: Source, params: Min
 
 
 def verify_edges(edges: DataFrame, nodes: DataFrame, source: Source, params: MinHashParams, near_cfg: dict,
-                 meter: CpuMeter, side: dict) -> DataFrame:
+                 meter: CpuMeter, side: dict, n_edges: int) -> DataFrame:
     """Candidate edges whose Jaccard >= threshold, by near.verify:
 
     * signature: the MinHash estimate decides (no text is read again; errs both ways near the threshold).
@@ -87,14 +96,14 @@ def verify_edges(edges: DataFrame, nodes: DataFrame, source: Source, params: Min
     threshold = float(near_cfg["threshold"])
     mode = near_cfg["verify"]
     if mode == "exact":
-        scored = exact_scores(edges, nodes, source, params, meter)
+        scored = exact_scores(edges, nodes, source, params, meter, n_edges)
     else:
         scored = signature_scores(edges, nodes, params, meter)
         if mode == "hybrid":
             low, high = (float(x) for x in near_cfg["uncertain"])
             scored = scored.localCheckpoint(eager=True)  # read twice: sure edges and the uncertain band
             uncertain = scored.where((F.col("jaccard") >= low) & (F.col("jaccard") < high)).select("a", "b")
-            side["near_exact_checked_pairs"] = uncertain.count()
+            side["near_exact_checked_pairs"] = n_uncertain = uncertain.count()
             scored = scored.where(F.col("jaccard") >= high).unionByName(
-                exact_scores(uncertain, nodes, source, params, meter))
+                exact_scores(uncertain, nodes, source, params, meter, n_uncertain))
     return scored.where(F.col("jaccard") >= threshold)

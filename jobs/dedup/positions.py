@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pyarrow as pa
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from engine.dedup.bloom import RepeatBloom
@@ -49,38 +49,49 @@ def _norm_paragraph(col: Column) -> Column:
     return F.xxhash64(F.lower(F.trim(F.regexp_replace(col, r"\s+", " "))))
 
 
-def boilerplate_positions(items: DataFrame, min_docs: int) -> DataFrame:
-    """items: (_id, domain, pos, text) -> (_id, pos) of paragraphs found in >= min_docs documents of the domain."""
+def paragraph_items(items: DataFrame) -> DataFrame:
+    """(_id, domain, pos, text) -> position items (kind, domain, key, _id, pos) of the non-blank paragraphs."""
     # Blank paragraphs (empty lines of generic text) are layout, never boilerplate: removing them would re-join
-    # "a\n\nb" as "a\nb" in every document of the domain.
-    hashed = items.where(F.col("domain").isNotNull() & (F.trim(F.col("text")) != "")) \
-        .select("_id", "domain", "pos", _norm_paragraph(F.col("text")).alias("h"))
-    common = (hashed.select("domain", "h", "_id").distinct().groupBy("domain", "h").count()
-              .where(F.col("count") >= min_docs).select("domain", "h"))
-    return hashed.join(common, ["domain", "h"], "left_semi").select("_id", "pos")
+    # "a\n\nb" as "a\nb" in every document of the domain. Paragraphs without a domain are never boilerplate.
+    return items.where(F.col("domain").isNotNull() & (F.trim(F.col("text")) != "")).select(
+        F.lit("paragraph").alias("kind"), "domain", _norm_paragraph(F.col("text")).cast("string").alias("key"),
+        "_id", "pos")
 
 
-def frequent_image_positions(images: DataFrame, cfg: dict, side: dict, meter: CpuMeter) -> DataFrame:
-    """images: (_id, pos, url) -> (_id, pos) of image URLs (normalised) in more than max_docs documents."""
+def image_items(images: DataFrame, cfg: dict, side: dict, meter: CpuMeter) -> DataFrame:
+    """(_id, pos, url) -> position items (kind, domain = null, key = normalised URL, _id, pos). With the Bloom
+    prepass, URLs seen only once in the whole table (most of them) are left out: they can never be frequent."""
     keyed = images.mapInArrow(meter.wrap(_UrlKeyMapper(UrlNormConfig())), "_id string, pos int, key string") \
         .where(F.col("key").isNotNull())
-    counted = keyed
     if cfg["bloom_prepass"]:
-        keyed = keyed.localCheckpoint(eager=True)
+        keyed = keyed.localCheckpoint(eager=True)  # read three times: count, Bloom filters, filtering
         n_items = keyed.count()
         proto = RepeatBloom.for_items(n_items, float(cfg["bloom_bits_per_item"]))
         merged = RepeatBloom(proto.num_bits, proto.num_hashes)
         rows = keyed.select("key").mapInArrow(meter.wrap(_BloomBuilder(proto.num_bits, proto.num_hashes)),
                                               "once binary, twice binary")
-        for row in rows.toLocalIterator():
+        for row in rows.toLocalIterator():  # one partition's filters at a time: they can be large
             merged.merge(RepeatBloom.from_bytes(proto.num_bits, proto.num_hashes, row["once"], row["twice"]))
-        counted = keyed.mapInArrow(meter.wrap(_BloomFilter(merged)), keyed.schema)
+        keyed = keyed.mapInArrow(meter.wrap(_BloomFilter(merged)), keyed.schema)
         side["image_url_rows"] = n_items
-        side["image_url_rows_after_bloom"] = counted.count()
-    frequent = (counted.select("key", "_id").distinct().groupBy("key").count()
-                .where(F.col("count") > int(cfg["max_docs"])).select("key")).localCheckpoint(eager=True)
-    side["frequent_image_urls"] = frequent.count()
-    return keyed.join(frequent, "key", "left_semi").select("_id", "pos")
+    return keyed.select(F.lit("image").alias("kind"), F.lit(None).cast("string").alias("domain"), "key", "_id", "pos")
+
+
+def frequent_positions(items: DataFrame, min_docs: dict[str, int], keep_kinds: tuple[str, ...] = ()) -> DataFrame:
+    """Position items (kind, domain, key, _id, pos) -> the same rows with `_drop`: whether their (kind, domain,
+    key) occurs in at least min_docs[kind] distinct documents; rows that are not dropped are left out, except
+    those of `keep_kinds` (for their counters). Checkpointed.
+
+    One shuffle for every kind together: the number of distinct documents of a group is the largest dense rank
+    of _id within it (two window functions over the same partitioning share one exchange and one sort, where
+    distinct + groupBy + a join back to the items took four shuffles). A group too large for memory spills."""
+    group = Window.partitionBy("kind", "domain", "key")
+    threshold = F.lit(None).cast("long")
+    for kind, n in min_docs.items():
+        threshold = F.when(F.col("kind") == kind, F.lit(n)).otherwise(threshold)
+    marked = (items.withColumn("_rank", F.dense_rank().over(group.orderBy("_id")))
+              .withColumn("_drop", F.max("_rank").over(group) >= threshold))
+    return marked.where(F.col("_drop") | F.col("kind").isin(*keep_kinds)).drop("_rank").localCheckpoint(eager=True)
 
 
 def _domain_from_url(url: Column) -> Column:
@@ -90,30 +101,43 @@ def _domain_from_url(url: Column) -> Column:
 def remove_positions(docs: DataFrame, source: Source, cfg: dict, side: dict, meter: CpuMeter) -> DataFrame:
     """Apply paragraph and image-URL removal to the kept documents (column _id holds the document id)."""
     para_cfg, image_cfg = cfg["paragraph"], cfg["image_url"]
-    drops: list[DataFrame] = []
+    items: list[DataFrame] = []
+    min_docs = {"paragraph": int(para_cfg["min_docs_per_domain"]), "image": int(image_cfg["max_docs"]) + 1}
     if source.documents:
         if para_cfg["enabled"]:
-            items = docs.select("_id", F.col("general_metadata.domain").alias("domain"),
-                                F.posexplode("texts").alias("pos", "text"))
-            drops.append(boilerplate_positions(items, int(para_cfg["min_docs_per_domain"]))
-                         .withColumn("kind", F.lit("paragraph")))
+            items.append(paragraph_items(docs.select("_id", F.col("general_metadata.domain").alias("domain"),
+                                                     F.posexplode("texts").alias("pos", "text"))))
         if image_cfg["enabled"]:
             images = docs.select("_id", F.posexplode("images").alias("pos", "url")).where(F.col("url").isNotNull())
-            drops.append(frequent_image_positions(images, image_cfg, side, meter).withColumn("kind", F.lit("image")))
+            items.append(image_items(images, image_cfg, side, meter))
     elif para_cfg["enabled"] and "_url" in docs.columns:
         sep = "\n" if para_cfg["lines_as_paragraphs"] else "\n\n"
-        items = docs.select("_id", _domain_from_url(F.col("_url")).alias("domain"),
-                            F.posexplode(F.split(F.col(source.text_column), sep)).alias("pos", "text"))
-        drops.append(boilerplate_positions(items, int(para_cfg["min_docs_per_domain"]))
-                     .withColumn("kind", F.lit("paragraph")))
-    if not drops:
+        items.append(paragraph_items(docs.select("_id", _domain_from_url(F.col("_url")).alias("domain"),
+                                                 F.posexplode(F.split(F.col(source.text_column), sep))
+                                                 .alias("pos", "text"))))
+    if not items:
         return docs
-    dropped = drops[0]
-    for extra in drops[1:]:
-        dropped = dropped.unionByName(extra)
-    dropped = dropped.localCheckpoint(eager=True)
-    for kind, count in dropped.groupBy("kind").count().collect():
-        side[{"paragraph": "paragraphs_removed", "image": "image_urls_dropped"}[kind]] = count
+    union = items[0]
+    for extra in items[1:]:
+        union = union.unionByName(extra)
+    bloom = source.documents and image_cfg["enabled"] and image_cfg["bloom_prepass"]
+    marked = frequent_positions(union, min_docs, keep_kinds=("image",) if bloom else ())
+    # Every counter in one query over the (small) checkpoint.
+    counters = marked.groupBy("kind").agg(
+        F.count("*").alias("rows"), F.count(F.when(F.col("_drop"), 1)).alias("dropped"),
+        F.countDistinct(F.when(F.col("_drop"), F.col("key"))).alias("keys")).collect()
+    for row in counters:
+        if row["dropped"]:
+            side["paragraphs_removed" if row["kind"] == "paragraph" else "image_urls_dropped"] = row["dropped"]
+        if row["kind"] == "image":
+            side["frequent_image_urls"] = row["keys"]
+            if bloom:
+                side["image_url_rows_after_bloom"] = row["rows"]
+    if source.documents and image_cfg["enabled"]:
+        side.setdefault("frequent_image_urls", 0)
+        if bloom:
+            side.setdefault("image_url_rows_after_bloom", 0)
+    dropped = marked.where(F.col("_drop"))
     per_doc = dropped.groupBy("_id").agg(F.collect_set("pos").alias("_drop"))
     docs = docs.join(per_doc, "_id", "left")
 

@@ -79,10 +79,12 @@ def one_row_per_id(source: Source) -> tuple[Source, int]:
     WARC listed under two names or in two manifests, a re-listed set after a resume. Which copy stays must not
     depend on partitioning: the one with the smallest hash of the whole row (copies are usually equal, but
     provenance such as warc_filename may differ)."""
-    counts = source.df.groupBy(source.id.alias("_rid")).count().where(F.col("count") > 1).localCheckpoint(eager=True)
+    counts = source.df.groupBy(source.id.alias("_rid")).count().where(F.col("count") > 1)
+    # One query for the usual case (no repeats); the repeated ids are recomputed only when there are some.
     repeats = counts.agg(F.sum(F.col("count") - 1)).first()[0] or 0
     if not repeats:
         return source, 0
+    counts = counts.localCheckpoint(eager=True)
     columns = source.df.columns
     tagged = source.df.withColumn("_rid", source.id)
     repeated = tagged.join(F.broadcast(counts.select("_rid")), "_rid", "left_semi")
