@@ -273,3 +273,13 @@ def test_union_fallback_adds_missing_paragraphs_in_place():
     assert out.texts == [paras[0], None, paras[1], paras[2]] or out.texts == [paras[0], paras[1], None, paras[2]]
     assert out.images.count("http://example.org/a.jpg") == 1
     assert len(out.texts) == len(out.images) == len(out.alts)
+
+
+def test_spec_sheet_in_the_layout_row_above_the_description_is_kept():
+    """miele_vacuum: a layout table puts the spec sheet (label/value rows) in the row above the description's row,
+    so it is no sibling of the chosen body; dom._spec_above finds it through the ancestors."""
+    body = _norm(_text("miele_vacuum"))
+    for line in ("Floor Types:", "All Carpets & Bare Floors", "Filtration:", "Super Air Clean",
+                 "7-year suction motor"):
+        assert _norm(line) in body, line
+    assert _norm("The STB 205-3 Turbobrush is ideal for cut pile") in body

@@ -273,6 +273,10 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None, c
                 parts.append(c)
             if c.tag != "-comment":
                 before = c
+        if not any(_is_spec_block(p) for p in parts):
+            spec = _spec_above(top, parent)
+            if spec is not None:
+                parts.insert(0, spec)
     threaded = False
     if thread is not None:
         chosen = reconcile(parts, top, thread, body, budget, cfg)
@@ -283,6 +287,25 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None, c
 
 
 _SPEC_LINE = re.compile(r"^[^:：|]{1,20}[:：]\s*\S")
+
+
+def _spec_above(top, parent, levels: int = 3):
+    """A spec sheet in the row above the description's row, for layout tables that put the sheet and the
+    description in different rows (tr > td > table): the previous element sibling of top's ancestors, up to
+    `levels` above its parent and never past body, holding a table or <dl> that _is_spec_block accepts."""
+    node = parent
+    for _ in range(levels):
+        if node is None or node.tag in ("body", "html"):
+            return None
+        prev = node.prev
+        while prev is not None and prev.tag.startswith("-"):  # text and comment nodes
+            prev = prev.prev
+        if prev is not None:
+            for cand in prev.css("table, dl"):
+                if _is_spec_block(cand):
+                    return cand
+        node = node.parent
+    return None
 
 
 def _is_spec_block(node) -> bool:
