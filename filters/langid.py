@@ -10,7 +10,9 @@ Router (`langid.router`): fastText reads every text (~40k sentences per CPU-seco
 (lingua-language-detector, Apache-2.0, 75 languages, models inside its wheel) ~500 over all its languages, so it
 only sees a text when fastText is unsure (top probability below `min_prob`; `long_min_prob` from `long_chars` on,
 where boilerplate rather than the language lowers it), the text is short (`min_chars`), or fastText's confident
-top label sits in a `confusable` set (lingua then chooses inside the set, which is fast). Where lingua is asked,
+top label sits in a `confusable` set (lingua then chooses inside the set, which is fast). A confident label on a
+text lingua reads whole is checked against the languages lid.176 lacks, which it otherwise hides under labels such
+as `it` or `tl` (lingua's top answer over all its languages replaces the label when it is one of those). Where lingua is asked,
 the label is the candidate with the best product of both detectors' probabilities (lingua's confidence times
 fastText's probability to a small power, each with a floor): lingua leads, fastText breaks its known weaknesses
 (hi/mr). fastText's factor is not its raw probability everywhere: for a language lid.176 lacks (lg, mi, sn, st,
@@ -77,6 +79,7 @@ class RouterConfig:
     fasttext_floor: float
     lingua_floor: float
     low_accuracy: bool  # lingua's low-accuracy mode (trigrams only)
+    unnamed_min_conf: float  # lingua's confidence for a language lid.176 lacks to replace its confident label
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,7 +105,8 @@ def _section(cls, values: Any, path: str):
 class Detection(NamedTuple):
     language: str | None
     prob: float
-    route: str  # "fasttext", "lingua_set" (inside a confusable set), "lingua" (all its languages), "none"
+    route: str  # "fasttext", "lingua_set" (inside a confusable set), "lingua" (all its languages),
+    #             "lingua_unnamed" (a language lid.176 lacks, behind its confident label), "none"
 
 
 class LanguageIdentifier:
@@ -130,7 +134,7 @@ class LanguageIdentifier:
             fast, ling, label = (self.aliases.get(c, c) for c in entry)
             self._arbitration[(fast, ling)] = label
         self._model = None
-        self._lingua: dict[frozenset[str] | None, Any] = {}
+        self._lingua: dict[tuple[frozenset[str] | None, bool], Any] = {}
         self._lingua_codes: frozenset[str] | None = None
         self._fasttext_codes: frozenset[str] | None = None
 
@@ -192,18 +196,19 @@ class LanguageIdentifier:
             self._fasttext_codes = frozenset(self.aliases.get(l, l) for l in labels)
         return self._fasttext_codes
 
-    def lingua(self, codes: frozenset[str] | None):
-        """A lingua detector over `codes` (None: all its languages), built once per set. Its language models
-        load lazily and are shared by every detector of the process."""
-        detector = self._lingua.get(codes)
+    def lingua(self, codes: frozenset[str] | None, low: bool = False):
+        """A lingua detector over `codes` (None: all its languages), built once per set (`low`: in low-accuracy
+        mode whatever the config says). Its language models load lazily and are shared by every detector of the
+        process."""
+        detector = self._lingua.get((codes, low))
         if detector is None:
             from lingua import IsoCode639_1, LanguageDetectorBuilder
 
             builder = (LanguageDetectorBuilder.from_all_languages() if codes is None else
                        LanguageDetectorBuilder.from_iso_codes_639_1(*(IsoCode639_1.from_str(c) for c in sorted(codes))))
-            if self.router.low_accuracy:
+            if low or self.router.low_accuracy:
                 builder = builder.with_low_accuracy_mode()
-            detector = self._lingua[codes] = builder.build()
+            detector = self._lingua[(codes, low)] = builder.build()
         return detector
 
     # -- one text ----------------------------------------------------------------------------------------
@@ -248,8 +253,30 @@ class LanguageIdentifier:
             return Detection(label, prob, "fasttext")
         candidates, route = self.route(label, prob, len(line))
         if route == "fasttext":
-            return Detection(label, prob, "fasttext")
+            return self._unnamed(line, label) or Detection(label, prob, "fasttext")
         return self._weigh(line, self._top(line, _TOP_K), candidates, route)
+
+    def _unnamed(self, line: str, label: str) -> Detection | None:
+        """A language lid.176 cannot name, behind its confident label: it gives Sesotho sentences `it` at p 0.93.
+        On texts lingua reads whole (`lingua_max_chars`; few pages are that short, so it costs them little), lingua
+        over all its languages may replace the label with one lid.176 lacks when that is its top answer with
+        confidence >= `unnamed_min_conf`. All languages, not only the missing ones: confidences over a small set
+        are not calibrated (HTTP headers in English come out as Shona at 0.99 among nine Bantu languages)."""
+        r = self.router
+        unnamed = self.lingua_codes - self.fasttext_codes
+        if len(line) > r.lingua_max_chars or not unnamed:
+            return None
+        # first over the missing languages and the label (~8x cheaper): most texts stop here
+        few = self.lingua(unnamed | ({label} & self.lingua_codes), low=True).detect_language_of(line)
+        if few is None or few.iso_code_639_1.name.lower() not in unnamed:
+            return None
+        values = self.lingua(None).compute_language_confidence_values(line)
+        if not values:
+            return None
+        best = values[0].language.iso_code_639_1.name.lower()  # sorted by confidence, highest first
+        if best in self.fasttext_codes or values[0].value < r.unnamed_min_conf:
+            return None
+        return Detection(best, round(values[0].value, 9), "lingua_unnamed")
 
     def route(self, label: str, prob: float, length: int) -> tuple[frozenset[str] | None, str]:
         """Who decides, from fastText's top label: ("fasttext"), lingua inside a confusable set ("lingua_set")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -182,3 +183,69 @@ def test_document_schema_paragraphs_images_and_partitions(tmp_path):
     stats = json.loads((out / "stats" / "dedup.json").read_text())
     assert stats["dropped"] == {"boilerplate": 1, "boilerplate_copy": 1} and stats["records_in"] == 8
     assert stats["side_outputs"]["image_urls_dropped"] == 6 and stats["side_outputs"]["paragraphs_removed"] == 5
+
+
+def _exchange_inputs(spark, since: int) -> list[set[str]]:
+    """The input columns of every Exchange (shuffle or broadcast) in the SQL executions numbered >= since, from the
+    plans that Spark's SQL status store keeps (formatted explain; the final plan of an adaptive query)."""
+    executions = spark._jsparkSession.sharedState().statusStore().executionsList()
+    found = []
+    for i in range(executions.size()):
+        execution = executions.apply(i)
+        if execution.executionId() < since:
+            continue
+        for block in execution.physicalPlanDescription().split("\n\n"):
+            lines = block.strip().splitlines()
+            if lines and re.match(r"\(\d+\) \w*Exchange\b", lines[0]):
+                for line in lines[1:]:
+                    m = re.match(r"Input \[\d+\]: \[(.*)\]$", line)
+                    if m:
+                        found.append({re.sub(r"#\d+L?$", "", c.strip()) for c in m.group(1).split(",")})
+    return found
+
+
+def _next_execution(spark) -> int:
+    executions = spark._jsparkSession.sharedState().statusStore().executionsList()
+    return max((executions.apply(i).executionId() for i in range(executions.size())), default=-1) + 1
+
+
+def _documents_input(rows, path):
+    """The generic fixture's texts as document-schema rows: paragraphs, three domains with a shared footer and logo."""
+    docs = []
+    for i, r in enumerate(rows):
+        paragraphs = [p for p in (r["body"] or "").split("\n\n") if p.strip()] or ["(empty)"]
+        domain = f"site{i % 3}.example.org"
+        docs.append(_doc(i, domain, paragraphs + [f"Footer of {domain}: contact and privacy policy"],
+                         [f"https://{domain}/logo.png", f"https://{domain}/img/{i}.jpg"], r["ts"]))
+    pq.write_table(pa.Table.from_batches([to_batch(docs)]), path)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("schema", ["generic", "documents"])
+def test_no_document_text_crosses_a_shuffle(spark, generic_input, tmp_path, schema):
+    """The dedup decisions are joined to the documents by broadcasts: no Exchange of any query of the run carries
+    the text column. Above dedup.broadcast_max_rows the shuffle join (crawl scale) gives the same outputs, and its
+    text exchange is seen by the same check (so the check can fail)."""
+    from jobs.dedup import read_source, run_dedup
+
+    path, rows, _ = generic_input
+    if schema == "generic":
+        text_col, read = "body", lambda: read_source(spark, [str(path)], None, "doc", "body", "ts", "url")
+    else:
+        docs_path = _documents_input(rows, tmp_path / "docs.parquet")
+        text_col, read = "texts", lambda: read_source(spark, [str(docs_path)])
+    outputs, exchanged = {}, {}
+    for limit in (2_000_000, 0):
+        since = _next_execution(spark)
+        out = tmp_path / f"out-{limit}"
+        stats = run_dedup(read(), str(out), {"broadcast_max_rows": limit, "image_url": {"max_docs": 3}})
+        exchanged[limit] = [cols for cols in _exchange_inputs(spark, since) if text_col in cols]
+        outputs[limit] = ([sorted(map(str, t.to_pylist())) for t in (pq.read_table(out / "dedup" / "kept"),
+                                                                     pq.read_table(out / "dedup" / "duplicates"))],
+                          stats.dropped, stats.side)
+    assert exchanged[2_000_000] == []
+    assert exchanged[0], "the shuffle join must carry the text (else this check sees nothing)"
+    assert outputs[2_000_000] == outputs[0]
+    kept, dups = outputs[0][0]
+    assert kept and dups and outputs[0][2].get("paragraphs_removed", 0) > 0

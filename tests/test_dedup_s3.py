@@ -101,11 +101,11 @@ def test_spark_and_arrow_io_write_the_same_rows(spark, tmp_path):
     assert validate_paths([str(kept)])[2] == []
     # a rerun with fewer partitions overwrites the same names and leaves no stale part of the earlier run
     before = table_hash(kept)
-    files_before = {p for p in kept.rglob("*.parquet")}
     _dedup(["--input", str(docs), "--output", str(tmp_path / "docs-arrow"), "--partitions", "1", "--io", "arrow",
             *sets])
     files = {p for p in kept.rglob("*.parquet")}
-    assert table_hash(kept) == before and files <= files_before
+    # the part names follow the input's partitions now (text is never shuffled): compare content, not names
+    assert table_hash(kept) == before
     assert all(p.name == "part-00000.parquet" for p in files) and (kept / "_SUCCESS").exists()
     assert not [p for p in kept.rglob("*") if p.name.startswith(".")]
 

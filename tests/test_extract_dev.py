@@ -283,3 +283,33 @@ def test_spec_sheet_in_the_layout_row_above_the_description_is_kept():
                  "7-year suction motor"):
         assert _norm(line) in body, line
     assert _norm("The STB 205-3 Turbobrush is ideal for cut pile") in body
+
+
+def test_board_index_takes_the_topic_titles_not_the_footer():
+    """A Discuz board index (real 2008 page): the topic table (a title link per row beside author, counts and
+    last-post columns) is the content; scoring alone took the 'Powered by' footer line."""
+    body = _norm(_text("shejis_bbs_zh"))
+    expected = (DEV / "shejis_bbs_zh.expected.txt").read_text(encoding="utf-8").split("\n")
+    assert len(expected) >= 20 and all(_norm(line) in body for line in expected)
+    assert "Powered by Discuz" not in body and "lmwong" not in body and "2008-5-9" not in body
+
+
+def test_product_grid_keeps_each_cards_repeated_fields():
+    """A shop grid (real page): every card's truncated title, price and stock line, the repeated "In stock"
+    included (a listing's rows repeat their short fields; an article's repeated lines are dropped)."""
+    lines = _text("books_toscrape").split("\n")
+    assert lines.count("In stock") == 20 and "Olio" in lines and "£23.88" in lines
+    assert lines[0] == "A Light in the ..." and not any("Add to basket" in line for line in lines)
+
+
+def test_product_grid_keeps_each_cards_picture_before_its_title():
+    """The cards are the content: each cover stays, in document order, just before its card's title (the teaser
+    pruning that drops other stories' cards beside an article must not apply to a listing's own rows)."""
+    r = extract(_html("books_toscrape"), BY_NAME["books_toscrape"]["url"])
+    items = [("img", im) if im else ("text", t) for t, im in zip(r.texts, r.images)]
+    covers = [i for i, (kind, _) in enumerate(items) if kind == "img"]
+    assert len(covers) == 20 and len({items[i][1] for i in covers}) == 20
+    # a card: cover, title, price, stock line
+    assert covers == list(range(0, 80, 4)) and all(items[i + 1][0] == "text" and items[i + 3] == ("text", "In stock")
+                                                   for i in covers)
+    assert items[1] == ("text", "A Light in the ...")

@@ -126,6 +126,7 @@ def test_flagged_density_spares_a_news_topic_but_not_many_terms():
                 scores["flagged_words_density"])
 
 
+@pytest.mark.slow  # 9 s: the whole dev set through both presets (make test runs it)
 @pytest.mark.skipif(not (SHARED / "extraction").exists(), reason="../shared/data not present")
 def test_weft_preset_keeps_good_and_drops_boilerplate_on_both_halves_of_the_dev_set():
     from benchmarks.filter_devset import build

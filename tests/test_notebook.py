@@ -105,6 +105,7 @@ def assert_loader_section(ns: dict, docs: list[dict], with_images: bool, store: 
 
 
 @pytest.mark.spark
+@pytest.mark.slow  # 7 s: executes the notebook (make test runs it)
 def test_notebook_uses_filter_output_and_its_scores(extract_out, tmp_path, monkeypatch):
     from jobs.filter import main
 

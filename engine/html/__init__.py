@@ -5,6 +5,7 @@ What lives here, imports flowing one way (each module imports only those listed 
   agreement the second opinion (resiliparse main content), the per-document agreement score, the union fallback
   dom       the pipeline and the body choice: parse, Readability-style scoring, siblings, rendering, tidying
   threads   thread mode: runs of post-like siblings (forum posts, answers, cards) and each post's text block
+  listings  listing mode: runs of title rows (forum boards, product grids) that replace a short body
   clean     what inside the chosen body is not the story (link lists, share bars, bylines, related boxes)
   teasers   teaser lists and cards (other stories' pictures and headlines) inside or beside the body
   meta      page metadata: base URL, title, publication date, <html lang>

@@ -17,7 +17,7 @@ from engine.html.text import (BLOCK_TAGS, HEADINGS, LINE_TAGS, SENTENCE_END, STO
 from engine.html.urls import links_to_story
 
 # small inline metadata inside the article column: bylines, dates, share bars, tag lists, photo credits
-_META = re.compile(r"(?:^|[\s_-])(?:byline|author|authors|dateline|timestamp|date|time|published|updated|credit|"
+META = re.compile(r"(?:^|[\s_-])(?:byline|author|authors|dateline|timestamp|date|time|published|updated|credit|"
                    r"credits|meta|tags|tag-list|share|sharing|social|print|related|read-more|readmore|"
                    r"newsletter|promo|ad|ads|advert|advertisement|sponsored|caption)(?:$|[\s_-])", re.I)
 _RELATED = re.compile(r"related|recommend|similar|more-?stories|read-?next|also-?like|you-?may", re.I)
@@ -59,7 +59,7 @@ def clean_conditionally(container, base: str | None, budget=None) -> None:
             continue  # a caption is never rendered as text: it becomes its image's alt
         attrs = node.attributes
         hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-        if node.tag == "time" or _META.search(hint) or "caption" in hint.lower():
+        if node.tag == "time" or META.search(hint) or "caption" in hint.lower():
             if text_length(node) < 200 and not has_picture(node):
                 if "caption" in hint.lower():
                     caption_to_alt(node, container)

@@ -5,8 +5,8 @@ Why not trafilatura: it drops or loses many in-body images (no <picture>, few la
 ~25 ms a page; lexbor parses in ~2 ms. The scoring follows the published Readability idea (paragraph scores
 flow to ancestors, discounted by link density and class/id hints) with no per-site rules.
 
-This module is the pipeline and the body choice (scoring, siblings, rendering, tidying). What inside the
-chosen body is not the story is pruned by `clean` and `teasers`, which images stay by
+This module is the pipeline and the body choice (scoring, siblings, thread and listing modes, rendering,
+tidying). What inside the chosen body is not the story is pruned by `clean` and `teasers`, which images stay by
 `images`; the text measures they all share live in `text`.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ import re
 from engine.html.blocks import BlockWriter
 from engine.html.clean import clean_conditionally, is_related_block, remove_related_sections
 from engine.html.images import write_image
+from engine.html.listings import LONG_BODY, find_listing, takes_over
 from engine.html.meta import page_metadata
 from engine.html.teasers import mostly_teasers, teaser_ids
 from engine.html.text import (BLOCK_TAGS, HEADINGS, LINE_TAGS, SENTENCE_END, STOP, class_weight, comma_count,
@@ -99,7 +100,9 @@ def _score_candidates(root, budget: Budget | None = None) -> dict[int, list]:
     return scores
 
 
-def _top_candidate(root, base: str | None, budget: Budget | None = None):
+def _top_candidate(root, base: str | None, budget: Budget | None = None, measured: dict | None = None):
+    """(the main container, its score); `measured` collects mem_id -> (text length, link density) of the
+    candidates measured on the way (the listing step reuses the chosen one's)."""
     scores = _score_candidates(root, budget)
     if not scores:
         return None, 0.0
@@ -108,7 +111,11 @@ def _top_candidate(root, base: str | None, budget: Budget | None = None):
     for score, node in ranked:
         if budget is not None:  # each measures its deep text: the top ones hold most of the page
             budget.check("score")
-        adjusted.append((score * (1 - link_density(node)), node))
+        chars = text_length(node)
+        ld = link_density(node, chars)
+        if measured is not None:
+            measured[node.mem_id] = (chars, ld)
+        adjusted.append((score * (1 - ld), node))
     best_score, best = max(adjusted, key=lambda t: t[0])
     # the body split into several containers (chunks between ads, sections): strong candidates that are
     # not nested in the best one pull it up to their common ancestor, if that stays close and prose-like
@@ -193,10 +200,11 @@ _HERO = re.compile(r"hero|masthead|banner|cover|header", re.I)
 
 
 def _render(parts, w: BlockWriter, base: str | None, cfg: ExtractConfig, title: str | None,
-            budget: Budget) -> None:
+            budget: Budget, skip: set[int] = frozenset(), listing: bool = False) -> None:
     """Walk the chosen `parts` in document order, keeping text and images where they stand. Images outside
-    them (page heroes, header art, teasers beside the column) are not the story's: references leave them out."""
-    teasers = teaser_ids(parts, base, budget)
+    them (page heroes, header art, teasers beside the column) are not the story's: references leave them out.
+    A listing's rows are picture-and-title cards themselves: no teaser pruning there."""
+    teasers = (frozenset() if listing else teaser_ids(parts, base, budget)) | skip
     part_ids = {p.mem_id for p in parts}  # each part ends its paragraph (thread posts can be table cells)
     stack = [(p, False) for p in reversed(parts)]
     while stack:
@@ -242,7 +250,7 @@ def _render(parts, w: BlockWriter, base: str | None, cfg: ExtractConfig, title: 
 def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None, cfg: ExtractConfig):
     body = tree.body
     if body is None:
-        return [], False
+        return [], "body", frozenset()
     for node in body.css(_DROP):
         budget.tick("clean", 256)
         node.decompose()
@@ -251,10 +259,11 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None, c
         _remove_unlikely(body, budget, spared(body, budget))
     thread = find_thread(body, budget)
     budget.check("clean")
-    top, top_score = _top_candidate(body, base, budget)
+    measured: dict[int, tuple[int, float]] = {}
+    top, top_score = _top_candidate(body, base, budget, measured)
     budget.check("score")
     if top is None:
-        return [body], False
+        return [body], "body", frozenset()
     parent = top.parent
     if parent is None or top.tag == "body":
         parts = [top]
@@ -281,9 +290,26 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None, c
     if thread is not None:
         chosen = reconcile(parts, top, thread, body, budget, cfg)
         threaded, parts = chosen is not parts, chosen
+    # posts of a thread are not a listing's rows
+    listing = None if threaded else _listing(body, top, budget, measured.get(top.mem_id))
+    if listing is not None:
+        return listing.parts(), "listing", listing.skipped()
     for part in parts:
         clean_conditionally(part, base, budget)
-    return parts, threaded
+    return parts, "thread" if threaded else "body", frozenset()
+
+
+def _listing(body, top, budget: Budget, measured: tuple[int, float] | None = None):
+    """The page's listing where it is the body rather than `top` (listings.takes_over), else None. Beside a
+    long `top` only a listing that fills it can take over: it is looked for inside `top` alone (cheaper).
+    `measured`: top's (text length, link density) where scoring measured them already."""
+    chars, ld = measured if measured is not None else (text_length(top), None)
+    prose = chars * (1 - (link_density(top, chars) if ld is None else ld))
+    listing = find_listing(body if prose < LONG_BODY else top, budget)
+    budget.check("listing")
+    if listing is None:
+        return None
+    return listing if takes_over(listing, top, prose, chars) else None
 
 
 _SPEC_LINE = re.compile(r"^[^:：|]{1,20}[:：]\s*\S")
@@ -332,24 +358,25 @@ def extract_with_dom(text: str, url: str | None, config: ExtractConfig, budget: 
     budget.check("parse")
     meta = page_metadata(tree, url, budget)
     best: Extracted | None = None
-    best_chars, best_threaded = -1, False
+    best_chars, best_mode = -1, "body"
     for strip_unlikely in (True, False):
         if not strip_unlikely:  # a short first result: retry keeping "comment"/"sidebar"-like blocks (threads)
             tree = LexborHTMLParser(text)
             budget.check("reparse")
         out = Extracted(title=meta.title, date=meta.date, html_lang=meta.lang)
-        parts, threaded = _select_main(tree, strip_unlikely, budget, meta.base, config)
+        parts, mode, skip = _select_main(tree, strip_unlikely, budget, meta.base, config)
         w = BlockWriter(out, config.min_paragraph_chars)
-        _render(parts, w, meta.base, config, meta.title, budget)
+        _render(parts, w, meta.base, config, meta.title, budget, skip, listing=mode == "listing")
         w.flush()
         budget.check("render")
         chars = weighted_len("".join(t for t in out.texts if t))
         if chars > best_chars:
-            best, best_chars, best_threaded = out, chars, threaded
+            best, best_chars, best_mode = out, chars, mode
         if chars >= 250:
             break
-    # a thread's first or last post may be one short line ("lol same here"): it is a post, not a stub
-    return _tidy(best, budget, trim_edges=not best_threaded)
+    # a thread's first or last post may be one short line ("lol same here"): it is a post, not a stub; a
+    # listing's rows repeat their short fields ("In stock", "Topics: 1") and end on one
+    return _tidy(best, budget, trim_edges=best_mode == "body", dedupe=best_mode != "listing")
 
 
 _LEAD_IN = re.compile(r"(?:\.\.\.|…|:|：)\s*$")
@@ -360,15 +387,16 @@ _DATE = re.compile(r"(?<!\d)(?:\d{1,2}:\d{2}|\d{4}\s*[-/.年]\s*\d{1,2}|\d{1,2}[
                    r"\d{1,2}\s*月\s*\d{1,2}\s*日)(?!\d)")
 
 
-def _tidy(out: Extracted, budget: Budget, trim_edges: bool = True) -> Extracted:
-    """Drop repeated paragraphs (slideshow captions, repeated headlines) and (with `trim_edges`) the short,
-    unpunctuated lines (datelines, labels, 'Comments') that stick to the start and end of the body. Lengths are Latin-equivalent
-    (`weighted_len`): a 30-character Chinese sentence is as long as its English translation, not a label."""
+def _tidy(out: Extracted, budget: Budget, trim_edges: bool = True, dedupe: bool = True) -> Extracted:
+    """Drop (with `dedupe`: not on a listing) repeated paragraphs (slideshow captions, repeated headlines) and
+    (with `trim_edges`) the short, unpunctuated lines (datelines, labels, 'Comments') that stick to the start and
+    end of the body. Lengths are Latin-equivalent (`weighted_len`): a 30-character Chinese sentence is as long as
+    its English translation, not a label."""
     seen: set[str] = set()
     keep = []
     for i, t in enumerate(out.texts):
         budget.tick("tidy", 1024)
-        if t is not None and weighted_len(t) < 120:  # long paragraphs may repeat on purpose (quotes, refrains)
+        if dedupe and t is not None and weighted_len(t) < 120:  # long ones may repeat on purpose (quotes, refrains)
             if t in seen:
                 continue
             seen.add(t)

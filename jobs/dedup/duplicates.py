@@ -55,8 +55,8 @@ def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
             .localCheckpoint(eager=True)
         edges = candidate_edges(bands, int(near_cfg["max_bucket_pairs_size"])).localCheckpoint(eager=True)
         side["near_candidate_pairs"] = edges.count()
-        verified = verify_edges(edges, nodes, source, params, near_cfg, meter, side,
-                                side["near_candidate_pairs"]).localCheckpoint(eager=True)
+        verified = verify_edges(edges, nodes, source, params, near_cfg, meter, side, side["near_candidate_pairs"],
+                                int(cfg["broadcast_max_rows"])).localCheckpoint(eager=True)
         side["near_verified_pairs"] = verified.count()
         comps = connected_components(verified, "a", "b", int(near_cfg["max_iterations"]),
                                      near_cfg["checkpoint"])

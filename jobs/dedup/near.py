@@ -53,7 +53,6 @@ def candidate_edges(bands: DataFrame, max_pairs_size: int) -> DataFrame:
 
 PAIR_DDL = "a long, b long, jaccard double"
 VERIFY_MODES = ("signature", "exact", "hybrid")
-_BROADCAST_IDS = 2_000_000  # (node, id) rows: ~100 MB, well within a broadcast's reach
 
 
 def signature_scores(edges: DataFrame, nodes: DataFrame, params: MinHashParams, meter: CpuMeter) -> DataFrame:
@@ -65,19 +64,20 @@ def signature_scores(edges: DataFrame, nodes: DataFrame, params: MinHashParams, 
 
 
 def exact_scores(edges: DataFrame, nodes: DataFrame, source: Source, params: MinHashParams,
-                 meter: CpuMeter, n_edges: int) -> DataFrame:
+                 meter: CpuMeter, n_edges: int, broadcast_rows: int) -> DataFrame:
     """(a, b, jaccard): Jaccard of the two documents' shingle sets, from their texts (re-read from the input).
-    n_edges: the number of edges (at most twice as many documents are involved)."""
+    n_edges: the number of edges (at most twice as many documents are involved); broadcast_rows: the most
+    (node, id) rows broadcast (dedup.broadcast_max_rows)."""
     involved = edges.select(F.col("a").alias("node")).union(edges.select("b")).distinct()
     ids = nodes.join(involved, "node", "left_semi").select("node", "id")
     # Broadcasting the few involved ids filters the input scan in place; a shuffle join would move every
     # document's text (a full copy of the corpus) to find them. Counted only where the edges alone do not
     # bound them below the broadcast limit.
-    if 2 * n_edges <= _BROADCAST_IDS:
+    if 2 * n_edges <= broadcast_rows:
         ids = F.broadcast(ids)
     else:
         ids = ids.localCheckpoint(eager=True)
-        if ids.count() <= _BROADCAST_IDS:
+        if ids.count() <= broadcast_rows:
             ids = F.broadcast(ids)
     text = ids.join(source.df.select(source.id.alias("id"), source.text.alias("text")), "id").select("node", "text")
     pairs = (edges.join(text.toDF("a", "text_a"), "a").join(text.toDF("b", "text_b"), "b")
@@ -86,7 +86,7 @@ def exact_scores(edges: DataFrame, nodes: DataFrame, source: Source, params: Min
 
 
 def verify_edges(edges: DataFrame, nodes: DataFrame, source: Source, params: MinHashParams, near_cfg: dict,
-                 meter: CpuMeter, side: dict, n_edges: int) -> DataFrame:
+                 meter: CpuMeter, side: dict, n_edges: int, broadcast_rows: int) -> DataFrame:
     """Candidate edges whose Jaccard >= threshold, by near.verify:
 
     * signature: the MinHash estimate decides (no text is read again; errs both ways near the threshold).
@@ -96,7 +96,7 @@ def verify_edges(edges: DataFrame, nodes: DataFrame, source: Source, params: Min
     threshold = float(near_cfg["threshold"])
     mode = near_cfg["verify"]
     if mode == "exact":
-        scored = exact_scores(edges, nodes, source, params, meter, n_edges)
+        scored = exact_scores(edges, nodes, source, params, meter, n_edges, broadcast_rows)
     else:
         scored = signature_scores(edges, nodes, params, meter)
         if mode == "hybrid":
@@ -105,5 +105,5 @@ def verify_edges(edges: DataFrame, nodes: DataFrame, source: Source, params: Min
             uncertain = scored.where((F.col("jaccard") >= low) & (F.col("jaccard") < high)).select("a", "b")
             side["near_exact_checked_pairs"] = n_uncertain = uncertain.count()
             scored = scored.where(F.col("jaccard") >= high).unionByName(
-                exact_scores(uncertain, nodes, source, params, meter, n_uncertain))
+                exact_scores(uncertain, nodes, source, params, meter, n_uncertain, broadcast_rows))
     return scored.where(F.col("jaccard") >= threshold)

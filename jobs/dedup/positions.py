@@ -98,8 +98,11 @@ def _domain_from_url(url: Column) -> Column:
     return F.regexp_replace(F.lower(F.try_parse_url(url, F.lit("HOST"))), r"^www\.", "")
 
 
-def remove_positions(docs: DataFrame, source: Source, cfg: dict, side: dict, meter: CpuMeter) -> DataFrame:
-    """Apply paragraph and image-URL removal to the kept documents (column _id holds the document id)."""
+def remove_positions(docs: DataFrame, source: Source, cfg: dict, side: dict, meter: CpuMeter,
+                     broadcast: bool = False) -> DataFrame:
+    """Apply paragraph and image-URL removal to the kept documents (column _id holds the document id).
+    broadcast: join the removed positions of each document to the documents by a broadcast (materialised,
+    reused by every reader), so the documents stay in their partitions; else by a shuffle of the documents."""
     para_cfg, image_cfg = cfg["paragraph"], cfg["image_url"]
     items: list[DataFrame] = []
     min_docs = {"paragraph": int(para_cfg["min_docs_per_domain"]), "image": int(image_cfg["max_docs"]) + 1}
@@ -139,7 +142,7 @@ def remove_positions(docs: DataFrame, source: Source, cfg: dict, side: dict, met
             side.setdefault("image_url_rows_after_bloom", 0)
     dropped = marked.where(F.col("_drop"))
     per_doc = dropped.groupBy("_id").agg(F.collect_set("pos").alias("_drop"))
-    docs = docs.join(per_doc, "_id", "left")
+    docs = docs.join(F.broadcast(per_doc.localCheckpoint(eager=True)) if broadcast else per_doc, "_id", "left")
 
     def keep(_x, i):
         return ~F.coalesce(F.array_contains(F.col("_drop"), i), F.lit(False))
