@@ -29,6 +29,7 @@ import threading
 import time
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from benchmarks.dedup_corpus import SHARED, brute_force_pairs, generate
@@ -69,9 +70,11 @@ def tree_cpu_seconds() -> float:
     return total / tick
 
 
-def peak_rss_mb() -> dict:
-    """VmHWM of the JVM and the largest Python worker (MB)."""
-    out = {"jvm": 0.0, "python_worker": 0.0}
+def rss_mb() -> tuple[dict, dict]:
+    """(peak, now): VmHWM of the JVM and of the largest Python worker, and the current VmRSS of the JVM and of all
+    Python workers together (MB)."""
+    peak = {"jvm": 0.0, "python_worker": 0.0}
+    now = {"jvm": 0.0, "python_workers": 0.0}
     me = os.getpid()
     for pid in process_tree():
         if pid == me:
@@ -81,32 +84,67 @@ def peak_rss_mb() -> dict:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        hwm = next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM")), 0.0)
-        key = "jvm" if b"java" in cmd else "python_worker"
-        out[key] = max(out[key], hwm)
-    return out
+        fields = {line.split(":")[0]: int(line.split()[1]) / 1024 for line in status.splitlines()
+                  if line.startswith(("VmHWM", "VmRSS"))}
+        java = b"java" in cmd
+        key = "jvm" if java else "python_worker"
+        peak[key] = max(peak[key], fields.get("VmHWM", 0.0))
+        now["jvm" if java else "python_workers"] += fields.get("VmRSS", 0.0)
+    return peak, now
 
 
 class PeakSampler(threading.Thread):
-    """Samples peak RSS every 0.5 s (Python workers may exit before the end)."""
+    """Samples RSS every 0.5 s (Python workers may exit before the end): the peaks, and every `every` s the
+    memory curve (elapsed s, JVM MB, all Python workers MB)."""
 
-    def __init__(self):
+    def __init__(self, every: float = 5.0):
         super().__init__(daemon=True)
         self.peak = {"jvm": 0.0, "python_worker": 0.0}
+        self.curve: list[tuple[float, int, int]] = []
+        self.every = every
         self.stop = threading.Event()
 
     def run(self):
+        t0 = last = time.monotonic()
         while not self.stop.wait(0.5):
-            for k, v in peak_rss_mb().items():
+            peak, now = rss_mb()
+            for k, v in peak.items():
                 self.peak[k] = max(self.peak[k], v)
+            if time.monotonic() - last >= self.every:
+                last = time.monotonic()
+                self.curve.append((round(last - t0, 1), round(now["jvm"]), round(now["python_workers"])))
 
 
 # -- the two contenders ------------------------------------------------------------------------------------------
+CHUNK = 100_000  # larger corpora are written in chunks of this many documents (bounded generator memory)
+
+
 def corpus(n_docs: int, seed: int = 0) -> Path:
+    """The cached corpus of n_docs documents. Above CHUNK documents, independent chunks (own seeds, ids prefixed
+    with the chunk number, near duplicates planted within a chunk) are appended to one file, so a 1 M-document
+    corpus never holds more than one chunk in memory; the fixture documents that open every chunk are then
+    exact duplicates across chunks (~0.2 % of the corpus)."""
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"corpus-{n_docs}-{seed}.parquet"
-    if not path.exists():
-        pq.write_table(generate(n_docs, planted=0.2, seed=seed), path, compression="zstd", row_group_size=5000)
+    if path.exists():
+        return path
+    tmp = path.with_suffix(".part")
+    if n_docs <= CHUNK:
+        pq.write_table(generate(n_docs, planted=0.2, seed=seed), tmp, compression="zstd", row_group_size=5000)
+    else:
+        writer = None
+        for k, start in enumerate(range(0, n_docs, CHUNK)):
+            t = generate(min(CHUNK, n_docs - start), planted=0.2, seed=seed * 1000 + k)
+            prefix = f"c{k:03d}-"
+            for col in ("id", "planted_from"):
+                t = t.set_column(t.column_names.index(col), col, pc.binary_join_element_wise(prefix, t[col], ""))
+            t = t.set_column(t.column_names.index("url"), "url",
+                             pc.replace_substring(t["url"], "/page/", f"/page/{prefix}"))
+            writer = writer or pq.ParquetWriter(tmp, t.schema, compression="zstd")
+            writer.write_table(t, row_group_size=5000)
+            print(f"corpus {path.name}: chunk {k + 1} of {-(-n_docs // CHUNK)}", file=sys.stderr, flush=True)
+        writer.close()
+    tmp.rename(path)  # a killed generation leaves no half corpus under the cached name
     return path
 
 
@@ -214,10 +252,13 @@ def main(argv: list[str] | None = None) -> int:
                     "repeats": args.repeats, "master": args.master, "cores": spark.sparkContext.defaultParallelism,
                     "params": {k: near.get(k) for k in ("bands", "rows", "ngram", "threshold", "verify", "uncertain")}}
     path = corpus(args.docs)
-    texts = pq.read_table(path, columns=["text"]).column("text").to_pylist()
-    report["mean_doc_bytes"] = round(sum(len(t.encode()) for t in texts) / len(texts))
-    peer_texts = texts[: args.peer_docs]
-    del texts
+    # Streamed: a 1 M-document corpus is ~8 GB of text, which the driver must not hold.
+    n_bytes, peer_texts = 0, []
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=5000, columns=["text"]):
+        n_bytes += pc.sum(pc.binary_length(batch.column(0).cast("binary"))).as_py() or 0
+        if not args.no_peer and len(peer_texts) < args.peer_docs:
+            peer_texts += batch.column(0).to_pylist()[: args.peer_docs - len(peer_texts)]
+    report["mean_doc_bytes"] = round(n_bytes / args.docs)
     run_weft(spark, corpus(min(args.docs, 2000), seed=3), cfg)  # warm-up: JVM, Python workers
     sampler = PeakSampler()
     sampler.start()
@@ -233,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"datasketch: {peer[-1]}", file=sys.stderr, flush=True)
     sampler.stop.set()
     report["peak_rss_mb"] = {k: round(v) for k, v in sampler.peak.items()}
+    report["rss_curve_mb"] = {"columns": ["elapsed_s", "jvm", "python_workers"], "every_s": sampler.every,
+                              "samples": sampler.curve}
     if peer:
         report["datasketch"] = {"runs": peer, "docs_per_cpu_s_median": _median(peer, "docs_per_cpu_s")}
     for mode, runs in weft.items():

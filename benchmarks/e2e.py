@@ -1,7 +1,8 @@
 """End-to-end benchmark: the whole `weft run` on a generated crawl, side by side with datatrove's FineWeb-style
 pipeline on the same WARCs, CPU of whole process trees (JVM included).
 
-    python -m benchmarks.e2e [--pages 20000] [--files 4] [--cores 1] [--repeats 1] [--no-peer] [--json F]
+    python -m benchmarks.e2e [--pages 20000] [--files 4] [--cores 1] [--standalone WORKERS] [--repeats 1]
+                             [--no-peer] [--json F]
     make bench-e2e PAGES=20000
 
 Input: benchmarks.warcgen.Crawl over the real pages and images of the fixture WARCs (tests/data/warc,
@@ -26,6 +27,7 @@ compared with weft's dedup/kept by URL. Runs alternate (weft, peer, weft, ...) w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import gzip
 import json
@@ -174,6 +176,15 @@ class TreeMeter(threading.Thread):
         self.log.close()
 
 
+def _free_port() -> int:
+    """A port free now on 127.0.0.1, for the crawl's loopback image host (the pages name it: fixed per crawl)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def _dir_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.name.startswith((".", "_")))
 
@@ -210,7 +221,10 @@ def shuffle_by_stage(event_dir: Path, marks: list[tuple[str, float, float]]) -> 
 
 
 # -- the two contenders ------------------------------------------------------------------------------------------
-def run_weft(warcs: Path, work: Path, repo: Path, cores: int, until: str, extra_conf: dict) -> dict:
+def run_weft(warcs: Path, work: Path, repo: Path, cores: int, until: str, extra_conf: dict,
+             standalone: int = 0, loopback: int | None = None) -> dict:
+    """standalone: that many workers (cores / standalone cores each) of a Spark standalone cluster on loopback
+    (benchmarks.standalone, started inside the metered tree: its daemons' CPU counts), instead of local[cores]."""
     out = work / "weft-out"
     events = work / "weft-events"
     for p in (out, events):
@@ -219,15 +233,30 @@ def run_weft(warcs: Path, work: Path, repo: Path, cores: int, until: str, extra_
     conf = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(),
             "spark.eventLog.compress": "false", "spark.eventLog.rolling.enabled": "false", **extra_conf}
     cfg = work / "weft-bench.yaml"
-    cfg.write_text(json.dumps({"spark": {"conf": conf}}))  # JSON is YAML
+    settings: dict = {"spark": {"conf": conf}}
+    if loopback:
+        # The loopback ImageHost stands in for the crawl's many image hosts: allowed by the SSRF policy for this
+        # run only, and not throttled as the single host it is.
+        settings["images"] = {"policy": {"allow_networks": ["127.0.0.1/32"], "extra_ports": [loopback]},
+                              "fetch": {"per_host_rate": 0, "per_host_concurrency": 64}}
+    cfg.write_text(json.dumps(settings))  # JSON is YAML
     env = {**os.environ, "PYTHONPATH": str(repo), "WEFT_SPARK_MASTER": f"local[{cores}]"}
+    master = "MASTER" if standalone else f"local[{cores}]"
     cmd = [sys.executable, "-m", "jobs.cli", "run", "--input", str(warcs), "--output", str(out),
-           "--until", until, "--master", f"local[{cores}]", "--config", str(cfg)]
+           "--until", until, "--master", master, "--config", str(cfg)]
+    if standalone:
+        cmd = [sys.executable, "-m", "benchmarks.standalone", "--workers", str(standalone), "--cores",
+               str(max(1, cores // standalone)), "--dir", str(work / "standalone"), "--", *cmd]
     t0, wall0 = time.perf_counter(), time.time()
-    meter = TreeMeter(cmd, env, str(repo), work / "weft.log", cores)
-    meter.marks.append(("start", wall0, 0.0))
-    meter.start()
-    meter.join()
+    with contextlib.ExitStack() as stack:
+        if loopback:
+            from benchmarks.warcgen import ImageHost
+
+            stack.enter_context(ImageHost(loopback))
+        meter = TreeMeter(cmd, env, str(repo), work / "weft.log", cores)
+        meter.marks.append(("start", wall0, 0.0))
+        meter.start()
+        meter.join()
     if meter.returncode:
         raise SystemExit(f"weft run failed (exit {meter.returncode}); log: {work / 'weft.log'}")
     wall = time.perf_counter() - t0
@@ -356,7 +385,7 @@ def report(r: dict) -> str:
     docs, images = r["input"]["html"], r["weft"]["stages"].get("images", {}).get("records_in") or 0
     lines = [f"## weft e2e, {date.today()}: {docs} pages + {r['input']['image']} image responses in "
              f"{r['input']['files']} WARCs ({r['input']['bytes'] / 2**20:.0f} MiB; exact dups "
-             f"{r['input']['exact_dups']}, near dups {r['input']['near_dups']}), local[{r['cores']}], "
+             f"{r['input']['exact_dups']}, near dups {r['input']['near_dups']}), {r['master']}, {r['cores']} cores, "
              f"CPU of the whole process tree (JVM included), median of {r['repeats']}",
              "", "| stage | CPU s | wall s | docs/s per core | shuffle write MB | Spark tasks | out MB |",
              "|---|---|---|---|---|---|---|"]
@@ -395,6 +424,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cores", type=int, default=1, help="local[N], pinned to N CPUs")
     ap.add_argument("--repeats", type=int, default=1, help="alternating weft/datatrove runs; medians reported")
+    ap.add_argument("--standalone", type=int, default=0, metavar="WORKERS",
+                    help="run weft on a standalone cluster of WORKERS workers on 127.0.0.1 (--cores split among them)")
     ap.add_argument("--until", choices=STAGES, default="degrade")
     ap.add_argument("--no-peer", action="store_true", help="skip datatrove")
     ap.add_argument("--repo", default=str(ROOT), help="checkout whose code runs (an A/B worktree)")
@@ -404,18 +435,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="write the results here")
     args = ap.parse_args(argv)
     sys.path.insert(0, args.repo)
-    from benchmarks.warcgen import source_files, write_crawl
+    from benchmarks.warcgen import VERSION, source_files, write_crawl
 
     if not source_files():
         print("benchmarks.e2e: no fixture WARCs found; skipped")
         return 0
     work = Path(args.work)
-    warcs = work / f"warcs-{args.pages}-{args.files}-{args.seed}"
+    warcs = work / f"warcs-{args.pages}-{args.files}-{args.seed}-v{VERSION}"
     counts_file = warcs / "counts.json"
     if not counts_file.exists():
         shutil.rmtree(warcs, ignore_errors=True)
         t = time.perf_counter()
-        counts = write_crawl(warcs, args.pages, args.files, seed=args.seed)
+        counts = write_crawl(warcs, args.pages, args.files, seed=args.seed, loopback=_free_port())
         counts_file.write_text(json.dumps(counts))
         print(f"generated {warcs} in {time.perf_counter() - t:.0f} s: {counts}", flush=True)
     counts = json.loads(counts_file.read_text())
@@ -426,13 +457,15 @@ def main(argv: list[str] | None = None) -> int:
     conf = dict(kv.split("=", 1) for kv in args.conf)
     runs_w, runs_p = [], []
     for i in range(args.repeats):
-        runs_w.append(run_weft(warcs, work, Path(args.repo), args.cores, args.until, conf))
+        runs_w.append(run_weft(warcs, work, Path(args.repo), args.cores, args.until, conf, args.standalone,
+                               counts.get("loopback_port")))
         print(f"weft run {i + 1}: {runs_w[-1]['cpu_s']} CPU s", flush=True)
         if peer:
             runs_p.append(run_peer(warcs, work, args.cores))
             print(f"datatrove run {i + 1}: {runs_p[-1]['cpu_s']} CPU s", flush=True)
     weft = sorted(runs_w, key=lambda r: r["cpu_s"])[len(runs_w) // 2]
     result = {"date": str(date.today()), "input": counts, "cores": args.cores, "repeats": args.repeats,
+              "master": f"standalone, {args.standalone} workers" if args.standalone else f"local[{args.cores}]",
               "weft": weft, "weft_cpu_s_runs": [r["cpu_s"] for r in runs_w]}
     if peer:
         result["peer"] = sorted(runs_p, key=lambda r: r["cpu_s"])[len(runs_p) // 2]

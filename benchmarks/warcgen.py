@@ -20,7 +20,9 @@ styles, replaced by words drawn from the same page, so language, word lengths an
 page's own). A known share of the pages are exact duplicates (an earlier page's bytes under another URL) and near
 duplicates (an earlier page with `near_vary` of its words replaced again: about 5 x near_vary of its word
 5-grams change, Jaccard ~0.9 at 0.01); the counts come back with the file's. Duplicates are drawn from every
-page written by the same Crawl, so they also cross file boundaries.
+page written by the same Crawl, so they also cross file boundaries. Image sources are absolute; some of them are
+captured in the WARCs (image_share), and with `loopback=PORT` every other one points at 127.0.0.1:PORT, where
+`ImageHost(PORT)` serves the photos of ../shared/data/images during a run.
 
     python -m benchmarks.warcgen OUT_DIR --pages 20000 --files 4 [--exact 0.1 --near 0.1]
 """
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import html
 import io
 import json
 import random
@@ -227,23 +230,51 @@ def generate(path: str | Path, mb: float, seed: int = 0, gzip: bool = True, pool
 # markup, scripts, styles and comments are kept as they are; words in the text between them are varied
 _MARKUP = re.compile(rb"(<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->|<[^>]*>)", re.S | re.I)
 _WORD = re.compile(r"\w{2,}")
+VERSION = 5  # of the generated pages' bytes; cached crawls (benchmarks/e2e.py) are keyed by it. 2: absolute <img src>;
+# 3: half the image sources on a loopback ImageHost; 4: half of them one URL per page; 5: distinct image bytes per URL
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~"  # an IRI's non-ASCII is percent-encoded, as HTTP request lines need
+_PAGE_MARK = "weftimg=PAGE"  # in a template's own-image URLs; render() puts the page's serial there
 _IMG_SRC = re.compile(rb"<img\b[^>]*?\ssrc\s*=\s*[\"']?([^\"'\s>]+)", re.I)
 
 
 class _Template:
-    """A fixture page cut into pieces once; variants replace some of its word pieces."""
+    """A fixture page cut into pieces once; variants replace some of its word pieces. With `loopback` (a port),
+    every other image source (by URL hash) moves to http://127.0.0.1:PORT/<host>/<path>, served by
+    ImageHost at run time; the rest stay on their own hosts (captured in the WARC, or failing to resolve)."""
 
-    def __init__(self, src: Capture):
+    def __init__(self, src: Capture, loopback: int | None = None):
         self.src = src
+        self.page_imgs: list[str] = []  # the sources that are the page's own: one URL per rendered page
         try:  # the page's own encoding when it is UTF-8; else latin-1, which round-trips any bytes
             src.payload.decode("utf-8")
             self.encoding = "utf-8"
         except UnicodeDecodeError:
             self.encoding = "latin-1"
+        # Image sources made absolute (against the fixture's own URL): the variants live on other hosts and
+        # paths, where a relative source would name an image nobody captured; CC's image captures are absolute.
+        urls: set[str] = set()
+
+        def absolute(m: re.Match) -> bytes:
+            url = quote(urljoin(src.url, html.unescape(m.group(1).decode(self.encoding))), safe=_URL_SAFE)
+            bits = hashlib.sha1(url.encode()).digest()[0] if url.startswith("http") else 0
+            if loopback and bits & 1:
+                parts = urlsplit(url)
+                url = f"http://127.0.0.1:{loopback}/{parts.hostname}{parts.path}" + (f"?{parts.query}" * bool(parts.query))
+            if bits & 2:
+                # Content, not template: each rendered page gets its own URL (one page's photo), where a source
+                # shared by every page of a template is what dedup's frequent-image-URL pass removes.
+                url += ("&" if "?" in url else "?") + _PAGE_MARK
+                if not bits & 1:
+                    self.page_imgs.append(url)
+            elif not bits & 1:
+                urls.add(url)
+            return m.group(0)[: m.start(1) - m.start(0)] + html.escape(url).encode(self.encoding, "replace")
+
+        payload = _IMG_SRC.sub(absolute, src.payload)
+        self.img_urls = sorted(urls)
         self.pieces: list[str] = []
         self.words: list[int] = []  # indices of word pieces
-        for i, part in enumerate(_MARKUP.split(src.payload)):
+        for i, part in enumerate(_MARKUP.split(payload)):
             text = part.decode(self.encoding)
             if i % 2:  # markup
                 self.pieces.append(text)
@@ -256,8 +287,6 @@ class _Template:
                 pos = m.end()
             self.pieces.append(text[pos:])
         self.vocab = [self.pieces[i] for i in self.words]
-        self.img_urls = sorted({quote(urljoin(src.url, m.group(1).decode("utf-8", "replace")), safe=_URL_SAFE)
-                                for m in _IMG_SRC.finditer(src.payload)})
 
     def variant(self, seed: int, share: float, base: list[str] | None = None) -> list[str]:
         rng = random.Random(seed)
@@ -269,7 +298,12 @@ class _Template:
         return pieces
 
     def render(self, pieces: list[str], serial: int) -> bytes:
-        return "".join(pieces).encode(self.encoding, "replace") + b"\n<!-- weftgen %d -->\n" % serial
+        text = "".join(pieces).replace(_PAGE_MARK, f"weftimg={serial}")
+        return text.encode(self.encoding, "replace") + b"\n<!-- weftgen %d -->\n" % serial
+
+    def page_img_urls(self, serial: int) -> list[str]:
+        """The captured-host (not loopback) own-image URLs of the page rendered with `serial`."""
+        return [u.replace(_PAGE_MARK, f"weftimg={serial}") for u in self.page_imgs]
 
 
 def shared_images() -> list[Capture]:
@@ -287,9 +321,9 @@ class Crawl:
 
     def __init__(self, seed: int = 0, pool: list[Capture] | None = None, image_share: float = 0.15,
                  exact: float = 0.1, near: float = 0.1, vary: float = 0.3, near_vary: float = 0.01,
-                 hosts_per_site: int = 50):
+                 hosts_per_site: int = 50, loopback: int | None = None):
         pool = pool if pool is not None else load_pool()
-        self.templates = [_Template(c) for c in pool if c.kind == "html"]
+        self.templates = [_Template(c, loopback) for c in pool if c.kind == "html"]
         self.images = shared_images() or [c for c in pool if c.kind == "image"]
         self.rng = random.Random(seed)
         self.seed, self.image_share, self.exact, self.near = seed, image_share, exact, near
@@ -297,6 +331,7 @@ class Crawl:
         self.written: list[tuple[int, int]] = []  # (template, variant seed) of every distinct page so far
         self.serial = 0
         self.image_urls: set[str] = set()
+        self.recent_imgs: list[str] = []  # own-image URLs of the pages written since the last image capture
         self.counts = {"html": 0, "image": 0, "distinct": 0, "exact_dups": 0, "near_dups": 0, "captures": 0,
                        "records": 0, "bytes": 0, "files": 0}
 
@@ -322,11 +357,13 @@ class Crawl:
             else:
                 kind, serial = "near_dups", self.serial
                 pieces = t.variant(self.serial * 7919 + 1, self.near_vary, pieces)
+            self.recent_imgs += t.page_img_urls(serial)
             return t.src, t.render(pieces, serial), kind
         t_idx = rng.randrange(len(self.templates))
         vseed = self.serial
         self.written.append((t_idx, vseed))
         t = self.templates[t_idx]
+        self.recent_imgs += t.page_img_urls(vseed)
         return t.src, t.render(t.variant(vseed, self.vary), vseed), "distinct"
 
     def write(self, path: str | Path, pages: int, gzip: bool = True) -> dict:
@@ -336,13 +373,18 @@ class Crawl:
         counts = {"html": 0, "image": 0, "distinct": 0, "exact_dups": 0, "near_dups": 0}
         while counts["html"] < pages:
             if self.images and rng.random() < self.image_share:
-                # an image the pages link to (CC fetches some of them), once per URL; content from the pool
-                t = rng.choice(self.templates)
-                url = rng.choice(t.img_urls) if t.img_urls else None
+                # an image the pages link to (CC fetches some of them), once per URL; content from the pool:
+                # one of a recent page's own images, or one a template's pages share
+                if self.recent_imgs and rng.random() < 0.5:
+                    url = rng.choice(self.recent_imgs)
+                    self.recent_imgs.clear()
+                else:
+                    t = rng.choice(self.templates)
+                    url = rng.choice(t.img_urls) if t.img_urls else None
                 if url and url.startswith("http") and url not in self.image_urls:
                     self.image_urls.add(url)
                     src = self.images[int(hashlib.sha1(url.encode()).hexdigest(), 16) % len(self.images)]
-                    out.capture(src, url, src.payload)
+                    out.capture(src, url, distinct_image(src.payload, url))
                     counts["image"] += 1
                 continue
             src, payload, kind = self._page()
@@ -397,6 +439,63 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def distinct_image(payload: bytes, key: str) -> bytes:
+    """The photo with `key` after its end marker: decoders ignore trailing bytes, but its sha256 is its own, so the
+    image stage stores, decodes and scores every URL's image as a real crawl's distinct images make it (the pool
+    holds only a few dozen photos)."""
+    return payload + b"\0weftgen " + key.encode("utf-8", "replace")
+
+
+class ImageHost:
+    """The loopback stand-in for the image hosts of a crawl written with `loopback=port`: a threaded HTTP server on
+    127.0.0.1:port answering every GET with one of the same photos as the WARC's image captures (chosen by a hash of
+    the path, so a URL always gets the same bytes) and 404 for /robots.txt. Context manager; runs in this process,
+    so a benchmark metering its child process tree does not count the server."""
+
+    def __init__(self, port: int):
+        import http.server
+        import threading
+
+        images = shared_images()
+        if not images:
+            raise RuntimeError("benchmarks.warcgen.ImageHost: no photos under ../shared/data/images")
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                if self.path == "/robots.txt":
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                img = images[int(hashlib.sha1(self.path.encode()).hexdigest(), 16) % len(images)]
+                body = distinct_image(img.payload, self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", img.content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 1024  # the downloader opens up to fetch.concurrency connections at once
+
+        self.server = Server(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "ImageHost":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def write_crawl(directory: str | Path, pages: int, files: int = 1, seed: int = 0, gzip: bool = True,
                 **crawl_args) -> dict:
     """`pages` HTML pages over `files` WARCs named like CC's in `directory`; returns the Crawl's counts."""
@@ -407,6 +506,8 @@ def write_crawl(directory: str | Path, pages: int, files: int = 1, seed: int = 0
         share = pages // files + (1 if i < pages % files else 0)
         name = f"{CRAWL_ID}-weftgen-{i:05d}.warc" + (".gz" if gzip else "")
         crawl.write(directory / name, share, gzip=gzip)
+    if crawl_args.get("loopback"):
+        return {**crawl.counts, "loopback_port": crawl_args["loopback"]}
     return crawl.counts
 
 

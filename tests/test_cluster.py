@@ -14,11 +14,9 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -37,72 +35,16 @@ NATIVE_LOADED = re.compile(r"extension module 'filters\._native' loaded from '([
 TIMEOUT = 1200  # one full pipeline run on a loaded 2-core machine
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Daemon:
-    """A Spark daemon in its own process group (so its JVM and children stop together), logging to a file."""
-
-    def __init__(self, name: str, argv: list[str], env: dict, log_dir: Path):
-        self.name, self.log = name, log_dir / f"{name}.log"
-        self.proc = subprocess.Popen(argv, env=env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-
-    def wait_for(self, pattern: str, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if re.search(pattern, self.log.read_text(errors="replace")):
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.5)
-        raise AssertionError(f"{self.name}: no {pattern!r} (exit {self.proc.poll()}):\n"
-                             f"{self.log.read_text(errors='replace')[-4000:]}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=30)
-
-
-def alive_workers(ui_port: int) -> int:
-    with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/json/", timeout=5) as r:
-        return json.loads(r.read())["aliveworkers"]
-
-
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory, request):
-    """spark://127.0.0.1:PORT with one registered worker (2 cores, 3 GiB); stopped by a finalizer, even when the
-    start itself fails half way."""
-    import pyspark
+def cluster(tmp_path_factory):
+    """spark://127.0.0.1:PORT with one registered worker (2 cores, 3 GiB), from benchmarks.standalone (which the
+    cluster benchmark uses too); stopped on exit, even when the start itself fails half way."""
+    from benchmarks.standalone import Cluster
 
     base = tmp_path_factory.mktemp("standalone")
-    spark_home = Path(pyspark.__file__).parent
-    env = {**os.environ, "SPARK_HOME": str(spark_home), "SPARK_LOCAL_IP": "127.0.0.1",
-           "SPARK_LOCAL_DIRS": str(base / "local"), "SPARK_NO_DAEMONIZE": "1",
-           "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
-    spark_class = str(spark_home / "bin" / "spark-class")
-    port, ui = free_port(), free_port()
-    daemons: list[Daemon] = []
-    request.addfinalizer(lambda: [d.stop() for d in reversed(daemons)])
-    daemons.append(Daemon("master", [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-                                     "--port", str(port), "--webui-port", str(ui)], env, base))
-    daemons[0].wait_for(r"I have been elected leader")
-    url = f"spark://127.0.0.1:{port}"
-    work = base / "work"
-    daemons.append(Daemon("worker", [spark_class, "org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1",
-                                     "--port", str(free_port()), "--webui-port", str(free_port()),
-                                     "--cores", "2", "--memory", "3g", "--work-dir", str(work)], env, base))
-    daemons[1].wait_for(r"Successfully registered with master")
-    assert alive_workers(ui) == 1, "the master does not list the worker"
-    return {"url": url, "work": work, "ui": ui, "logs": base}
+    with Cluster(workers=1, cores=2, memory="3g", base=base) as c:
+        assert c.alive_workers() == 1, "the master does not list the worker"
+        yield {"url": c.url, "work": base / "work0", "logs": base}
 
 
 def run(argv: list[str], log: Path, env: dict) -> None:

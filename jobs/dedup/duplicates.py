@@ -22,6 +22,7 @@ class DuplicateResult:
     near_edges: DataFrame   # a, b, jaccard: verified near-duplicate pairs (before transitive closure)
     side: dict
     meter: CpuMeter         # Python-worker CPU of the passes so far (run_dedup adds the later ones)
+    n_docs: int             # rows of nodes
 
 
 def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
@@ -37,6 +38,7 @@ def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
     meter = CpuMeter(source.df.sparkSession)
     # Materialise the keys once: ranking reads them twice (range sampling, shuffle).
     nodes = rank_documents(compute_keys(source, cfg, meter).localCheckpoint(eager=True))
+    n_docs = nodes.count()
     alive = nodes.select("node", "url_key", "text_hash", "n_shingles")
     empty = alive.sparkSession.createDataFrame([], "node long, rep long, reason string")
 
@@ -49,7 +51,11 @@ def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
     near_dups = empty
     verified = alive.sparkSession.createDataFrame([], "a long, b long, jaccard double")
     if near_cfg["enabled"]:
-        live_sig = nodes.join(alive.select("node"), "node", "left_semi").select("node", "sig")
+        live = alive.select("node")
+        # The live nodes (one long each) broadcast below the limit: the signatures stay where they are.
+        if n_docs <= int(cfg["broadcast_max_rows"]):
+            live = F.broadcast(live)
+        live_sig = nodes.join(live, "node", "left_semi").select("node", "sig")
         # Checkpointed: candidate_edges reads the band rows three times (bucket sizes, stars, small buckets).
         bands = live_sig.mapInArrow(meter.wrap(BandMapper(params)), "band int, bucket long, node long") \
             .localCheckpoint(eager=True)
@@ -72,12 +78,18 @@ def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
     url_final = resolve_representatives(url_dups, exact_final.select(F.col("node").alias("r"), F.col("rep").alias("final"))
                          .unionByName(near_map))
     duplicates = url_final.unionByName(exact_final).unionByName(near_dups).localCheckpoint(eager=True)
-    return DuplicateResult(nodes=nodes, duplicates=duplicates, near_edges=verified, side=side, meter=meter)
+    return DuplicateResult(nodes=nodes, duplicates=duplicates, near_edges=verified, side=side, meter=meter,
+                           n_docs=n_docs)
 
 
-def duplicates_table(nodes: DataFrame, duplicates: DataFrame, params: MinHashParams, meter: CpuMeter) -> DataFrame:
-    """id, representative_id, reason, jaccard (MinHash estimate between the document and its representative)."""
+def duplicates_table(nodes: DataFrame, duplicates: DataFrame, params: MinHashParams, meter: CpuMeter,
+                     broadcast: bool) -> DataFrame:
+    """id, representative_id, reason, jaccard (MinHash estimate between the document and its representative).
+    broadcast: the duplicates are few enough (dedup.broadcast_max_rows) to filter the nodes in place."""
     n = nodes.select("node", "id", "sig")
+    if broadcast:
+        ids = duplicates.select("node").union(duplicates.select("rep"))  # repeated keys are fine in a semi-join
+        n = n.join(F.broadcast(ids), "node", "left_semi")
     pairs = (duplicates.join(n.toDF("node", "id", "sig_a"), "node")
              .join(n.toDF("rep", "representative_id", "sig_b"), "rep"))
     with_sig = pairs.where(F.col("sig_a").isNotNull() & F.col("sig_b").isNotNull())

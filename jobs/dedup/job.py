@@ -27,7 +27,7 @@ def run_dedup(source: Source, output: str, cfg: dict, io: str = "auto") -> Stage
         stats.drop("same_capture", repeats)
     result = find_duplicates(source, cfg)
     spark = source.df.sparkSession
-    n_docs = result.nodes.count()
+    n_docs = result.n_docs
     stats.seen(n_docs)
     stats.side.update(result.side)
     # Every decision table (kept ids, removed positions per document) has at most one row per document: below
@@ -85,7 +85,7 @@ def run_dedup(source: Source, output: str, cfg: dict, io: str = "auto") -> Stage
         # The documents kept their input partitions: at most as many files as a shuffle would give (a coalesce
         # only merges partitions, moves nothing through a shuffle, and keeps fewer as they are).
         kept_df = kept_df.coalesce(int(spark.conf.get("spark.sql.shuffle.partitions")))
-    dup_df = duplicates_table(result.nodes, duplicates, params, result.meter)
+    dup_df = duplicates_table(result.nodes, duplicates, params, result.meter, broadcast=in_place)
     if arrow_io([output], io):  # s3://: written by the tasks with pyarrow (jobs/dedup/files.py)
         from jobs.dedup.files import arrow_schema_of, write_parquet
 

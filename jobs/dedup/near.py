@@ -55,9 +55,22 @@ PAIR_DDL = "a long, b long, jaccard double"
 VERIFY_MODES = ("signature", "exact", "hybrid")
 
 
-def signature_scores(edges: DataFrame, nodes: DataFrame, params: MinHashParams, meter: CpuMeter) -> DataFrame:
-    """(a, b, jaccard): MinHash estimate (share of equal signature values) for every edge."""
+def involved_signatures(nodes: DataFrame, a: DataFrame, b: DataFrame, broadcast: bool) -> DataFrame:
+    """(node, sig) of the nodes in column 0 of `a` or `b` (the ends of some pairs). With `broadcast` (their number
+    is under dedup.broadcast_max_rows), the few involved ids filter the signature table in place, so only their
+    signatures reach the pair joins' shuffle, not every document's."""
     sig = nodes.select("node", "sig")
+    if not broadcast:
+        return sig
+    # Not made distinct: a semi-join's broadcast side may repeat keys, and a distinct would cost a shuffle.
+    ids = a.select(F.col(a.columns[0]).alias("node")).union(b.select(b.columns[0]))
+    return sig.join(F.broadcast(ids), "node", "left_semi")
+
+
+def signature_scores(edges: DataFrame, nodes: DataFrame, params: MinHashParams, meter: CpuMeter,
+                     broadcast: bool) -> DataFrame:
+    """(a, b, jaccard): MinHash estimate (share of equal signature values) for every edge."""
+    sig = involved_signatures(nodes, edges.select("a"), edges.select("b"), broadcast)
     pairs = (edges.join(sig.toDF("a", "sig_a"), "a").join(sig.toDF("b", "sig_b"), "b")
              .select("a", "b", "sig_a", "sig_b"))
     return pairs.mapInArrow(meter.wrap(PairVerifier(params, exact=False)), PAIR_DDL)
@@ -98,7 +111,7 @@ def verify_edges(edges: DataFrame, nodes: DataFrame, source: Source, params: Min
     if mode == "exact":
         scored = exact_scores(edges, nodes, source, params, meter, n_edges, broadcast_rows)
     else:
-        scored = signature_scores(edges, nodes, params, meter)
+        scored = signature_scores(edges, nodes, params, meter, 2 * n_edges <= broadcast_rows)
         if mode == "hybrid":
             low, high = (float(x) for x in near_cfg["uncertain"])
             scored = scored.localCheckpoint(eager=True)  # read twice: sure edges and the uncertain band
