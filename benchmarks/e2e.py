@@ -176,15 +176,6 @@ class TreeMeter(threading.Thread):
         self.log.close()
 
 
-def _free_port() -> int:
-    """A port free now on 127.0.0.1, for the crawl's loopback image host (the pages name it: fixed per crawl)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _dir_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.name.startswith((".", "_")))
 
@@ -435,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="write the results here")
     args = ap.parse_args(argv)
     sys.path.insert(0, args.repo)
+    from benchmarks.standalone import free_port
     from benchmarks.warcgen import VERSION, source_files, write_crawl
 
     if not source_files():
@@ -446,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     if not counts_file.exists():
         shutil.rmtree(warcs, ignore_errors=True)
         t = time.perf_counter()
-        counts = write_crawl(warcs, args.pages, args.files, seed=args.seed, loopback=_free_port())
+        counts = write_crawl(warcs, args.pages, args.files, seed=args.seed, loopback=free_port())  # the pages name it
         counts_file.write_text(json.dumps(counts))
         print(f"generated {warcs} in {time.perf_counter() - t:.0f} s: {counts}", flush=True)
     counts = json.loads(counts_file.read_text())

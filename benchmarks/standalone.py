@@ -23,6 +23,7 @@ from pathlib import Path
 
 
 def free_port() -> int:
+    """A port free now on 127.0.0.1 (the cluster's daemons; the e2e crawl's loopback image host)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

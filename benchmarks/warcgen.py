@@ -383,8 +383,8 @@ class Crawl:
                     url = rng.choice(t.img_urls) if t.img_urls else None
                 if url and url.startswith("http") and url not in self.image_urls:
                     self.image_urls.add(url)
-                    src = self.images[int(hashlib.sha1(url.encode()).hexdigest(), 16) % len(self.images)]
-                    out.capture(src, url, distinct_image(src.payload, url))
+                    src, body = photo(self.images, url)
+                    out.capture(src, url, body)
                     counts["image"] += 1
                 continue
             src, payload, kind = self._page()
@@ -439,11 +439,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def distinct_image(payload: bytes, key: str) -> bytes:
-    """The photo with `key` after its end marker: decoders ignore trailing bytes, but its sha256 is its own, so the
-    image stage stores, decodes and scores every URL's image as a real crawl's distinct images make it (the pool
-    holds only a few dozen photos)."""
-    return payload + b"\0weftgen " + key.encode("utf-8", "replace")
+def photo(images: list[Capture], key: str) -> tuple[Capture, bytes]:
+    """The pool photo for `key` (a URL or path: always the same one) and its bytes with `key` after the end
+    marker: decoders ignore trailing bytes, but the sha256 is the key's own, so the image stage stores, decodes and
+    scores every URL's image as a real crawl's distinct images make it (the pool holds only a few dozen photos)."""
+    img = images[int(hashlib.sha1(key.encode()).hexdigest(), 16) % len(images)]
+    return img, img.payload + b"\0weftgen " + key.encode("utf-8", "replace")
 
 
 class ImageHost:
@@ -469,8 +470,7 @@ class ImageHost:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                img = images[int(hashlib.sha1(self.path.encode()).hexdigest(), 16) % len(images)]
-                body = distinct_image(img.payload, self.path)
+                img, body = photo(images, self.path)
                 self.send_response(200)
                 self.send_header("Content-Type", img.content_type)
                 self.send_header("Content-Length", str(len(body)))

@@ -11,24 +11,17 @@ import urllib.request
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from benchmarks.standalone import free_port
 from benchmarks.warcgen import ImageHost, shared_images, write_crawl
 
 IMG_SRC = re.compile(rb"<img\b[^>]*?\ssrc\s*=\s*[\"']?([^\"'\s>]+)", re.I)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory):
     if not shared_images():
         pytest.skip("../shared/data/images is absent")
-    port = _free_port()
+    port = free_port()
     out = tmp_path_factory.mktemp("crawl")
     counts = write_crawl(out, 300, 1, seed=3, loopback=port)
     captured, named = set(), []

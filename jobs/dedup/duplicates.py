@@ -11,7 +11,8 @@ from engine.dedup.minhash import MinHashParams
 from jobs.dedup.components import connected_components
 from jobs.dedup.exact import resolve_representatives, url_then_exact
 from jobs.dedup.keys import CpuMeter, compute_keys, params_from, rank_documents, with_defaults
-from jobs.dedup.near import PAIR_DDL, VERIFY_MODES, BandMapper, PairVerifier, candidate_edges, verify_edges
+from jobs.dedup.near import (PAIR_DDL, VERIFY_MODES, BandMapper, PairVerifier, candidate_edges, involved,
+                             verify_edges)
 from jobs.dedup.source import Source
 
 
@@ -23,6 +24,7 @@ class DuplicateResult:
     side: dict
     meter: CpuMeter         # Python-worker CPU of the passes so far (run_dedup adds the later ones)
     n_docs: int             # rows of nodes
+    broadcast: bool         # n_docs <= dedup.broadcast_max_rows: per-document decision tables are broadcast
 
 
 def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
@@ -39,6 +41,7 @@ def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
     # Materialise the keys once: ranking reads them twice (range sampling, shuffle).
     nodes = rank_documents(compute_keys(source, cfg, meter).localCheckpoint(eager=True))
     n_docs = nodes.count()
+    broadcast = n_docs <= int(cfg["broadcast_max_rows"])
     alive = nodes.select("node", "url_key", "text_hash", "n_shingles")
     empty = alive.sparkSession.createDataFrame([], "node long, rep long, reason string")
 
@@ -53,7 +56,7 @@ def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
     if near_cfg["enabled"]:
         live = alive.select("node")
         # The live nodes (one long each) broadcast below the limit: the signatures stay where they are.
-        if n_docs <= int(cfg["broadcast_max_rows"]):
+        if broadcast:
             live = F.broadcast(live)
         live_sig = nodes.join(live, "node", "left_semi").select("node", "sig")
         # Checkpointed: candidate_edges reads the band rows three times (bucket sizes, stars, small buckets).
@@ -79,17 +82,14 @@ def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
                          .unionByName(near_map))
     duplicates = url_final.unionByName(exact_final).unionByName(near_dups).localCheckpoint(eager=True)
     return DuplicateResult(nodes=nodes, duplicates=duplicates, near_edges=verified, side=side, meter=meter,
-                           n_docs=n_docs)
+                           n_docs=n_docs, broadcast=broadcast)
 
 
 def duplicates_table(nodes: DataFrame, duplicates: DataFrame, params: MinHashParams, meter: CpuMeter,
                      broadcast: bool) -> DataFrame:
     """id, representative_id, reason, jaccard (MinHash estimate between the document and its representative).
     broadcast: the duplicates are few enough (dedup.broadcast_max_rows) to filter the nodes in place."""
-    n = nodes.select("node", "id", "sig")
-    if broadcast:
-        ids = duplicates.select("node").union(duplicates.select("rep"))  # repeated keys are fine in a semi-join
-        n = n.join(F.broadcast(ids), "node", "left_semi")
+    n = involved(nodes.select("node", "id", "sig"), duplicates.select("node", "rep"), broadcast)
     pairs = (duplicates.join(n.toDF("node", "id", "sig_a"), "node")
              .join(n.toDF("rep", "representative_id", "sig_b"), "rep"))
     with_sig = pairs.where(F.col("sig_a").isNotNull() & F.col("sig_b").isNotNull())

@@ -27,13 +27,12 @@ def run_dedup(source: Source, output: str, cfg: dict, io: str = "auto") -> Stage
         stats.drop("same_capture", repeats)
     result = find_duplicates(source, cfg)
     spark = source.df.sparkSession
-    n_docs = result.n_docs
-    stats.seen(n_docs)
+    stats.seen(result.n_docs)
     stats.side.update(result.side)
     # Every decision table (kept ids, removed positions per document) has at most one row per document: below
     # the limit they are broadcast and the documents never leave their input partitions (no text is shuffled);
     # above it (crawl scale), a shuffle join.
-    in_place = n_docs <= int(cfg["broadcast_max_rows"])
+    in_place = result.broadcast
 
     cluster = result.duplicates.groupBy("rep").agg((F.count("*") + 1).alias("dup_count"))
     kept = (result.nodes.join(result.duplicates.select("node"), "node", "left_anti")

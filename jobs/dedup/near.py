@@ -55,22 +55,22 @@ PAIR_DDL = "a long, b long, jaccard double"
 VERIFY_MODES = ("signature", "exact", "hybrid")
 
 
-def involved_signatures(nodes: DataFrame, a: DataFrame, b: DataFrame, broadcast: bool) -> DataFrame:
-    """(node, sig) of the nodes in column 0 of `a` or `b` (the ends of some pairs). With `broadcast` (their number
-    is under dedup.broadcast_max_rows), the few involved ids filter the signature table in place, so only their
-    signatures reach the pair joins' shuffle, not every document's."""
-    sig = nodes.select("node", "sig")
+def involved(table: DataFrame, pairs: DataFrame, broadcast: bool) -> DataFrame:
+    """The rows of `table` (keyed by `node`) whose node is one end of a pair of `pairs` (its two columns). With
+    `broadcast` (the pairs are under dedup.broadcast_max_rows), the pairs' ids filter the table in place, so only
+    the involved rows reach the pair joins' shuffle, not every document's; else the table as it is."""
     if not broadcast:
-        return sig
+        return table
+    first, second = pairs.columns[:2]
     # Not made distinct: a semi-join's broadcast side may repeat keys, and a distinct would cost a shuffle.
-    ids = a.select(F.col(a.columns[0]).alias("node")).union(b.select(b.columns[0]))
-    return sig.join(F.broadcast(ids), "node", "left_semi")
+    ids = pairs.select(F.col(first).alias("node")).union(pairs.select(second))
+    return table.join(F.broadcast(ids), "node", "left_semi")
 
 
 def signature_scores(edges: DataFrame, nodes: DataFrame, params: MinHashParams, meter: CpuMeter,
                      broadcast: bool) -> DataFrame:
     """(a, b, jaccard): MinHash estimate (share of equal signature values) for every edge."""
-    sig = involved_signatures(nodes, edges.select("a"), edges.select("b"), broadcast)
+    sig = involved(nodes.select("node", "sig"), edges, broadcast)
     pairs = (edges.join(sig.toDF("a", "sig_a"), "a").join(sig.toDF("b", "sig_b"), "b")
              .select("a", "b", "sig_a", "sig_b"))
     return pairs.mapInArrow(meter.wrap(PairVerifier(params, exact=False)), PAIR_DDL)
