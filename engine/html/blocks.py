@@ -9,7 +9,9 @@ import re
 from engine.html.types import Extracted
 
 _WS = re.compile(r"\s+")
-_LINE_WS = re.compile(r"[ \t\r\f\v\u00a0]+")
+# a run of line whitespace (newlines inside a line included) that is not already one plain space: replacing only
+# those gives the same line as replacing every run, and most runs in text are one space
+_LINE_WS = re.compile(r"[ \t\n\r\f\v\u00a0]{2,}|[\t\n\r\f\v\u00a0]")
 
 
 class BlockWriter:
@@ -38,7 +40,7 @@ class BlockWriter:
     def newline(self, prefix: str = "") -> None:
         if self.line:
             # empty cells at the end of a table row (form controls that were dropped) leave bare separators
-            joined = _LINE_WS.sub(" ", "".join(self.line).replace("\n", " ")).strip()
+            joined = _LINE_WS.sub(" ", "".join(self.line)).strip()
             while joined.endswith(" |"):
                 joined = joined[:-2].rstrip()
             if joined:
@@ -48,6 +50,8 @@ class BlockWriter:
             self.line.append(prefix)
 
     def flush(self) -> None:
+        if not self.lines and not self.line:  # most block ends: nothing open (the walk flushes at every one)
+            return
         self.newline()
         if not self.lines:
             return

@@ -12,14 +12,15 @@ from __future__ import annotations
 import re
 
 from engine.html.images import caption_to_alt, has_picture
-from engine.html.text import (BLOCK_TAGS, HEADINGS, LINE_TAGS, SENTENCE_END, STOP, class_weight, comma_count,
-                              has_ancestor_in, link_density, text_length, weighted_len)
+from engine.html.text import (BLOCK_TAGS, HEADINGS, LINE_TAGS, SENTENCE_END, STOP, any_word, class_weight,
+                              comma_count, has_ancestor_in, link_density, text_length, weighted_len)
 from engine.html.urls import links_to_story
 
 # small inline metadata inside the article column: bylines, dates, share bars, tag lists, photo credits
-META = re.compile(r"(?:^|[\s_-])(?:byline|author|authors|dateline|timestamp|date|time|published|updated|credit|"
-                   r"credits|meta|tags|tag-list|share|sharing|social|print|related|read-more|readmore|"
-                   r"newsletter|promo|ad|ads|advert|advertisement|sponsored|caption)(?:$|[\s_-])", re.I)
+META = re.compile(r"(?:^|[\s_-])" + any_word(
+    "byline|author|authors|dateline|timestamp|date|time|published|updated|credit|credits|meta|tags|tag-list|share|"
+    "sharing|social|print|related|read-more|readmore|newsletter|promo|ad|ads|advert|advertisement|sponsored|"
+    "caption").pattern + r"(?:$|[\s_-])", re.I)
 _RELATED = re.compile(r"related|recommend|similar|more-?stories|read-?next|also-?like|you-?may", re.I)
 
 
@@ -52,14 +53,19 @@ def remove_related_sections(root, budget=None) -> None:
 def clean_conditionally(container, base: str | None, budget=None) -> None:
     """Inside the chosen container, drop link lists, share bars and ad boxes: short blocks that are mostly
     links or carry a negative class hint. Blocks with real prose or with images of their own are kept."""
+    named: dict[str, bool] = {}  # hint -> named as metadata (a page repeats its class names)
     for node in container.css("[class], [id], time"):
         if budget is not None:  # each node measures its deep text: quadratic on deep pages (engine.html.types.Budget)
             budget.check("clean")
-        if node.mem_id == container.mem_id or node.tag == "figcaption":
+        tag = node.tag
+        if node.mem_id == container.mem_id or tag == "figcaption":
             continue  # a caption is never rendered as text: it becomes its image's alt
         attrs = node.attributes
         hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-        if node.tag == "time" or META.search(hint) or "caption" in hint.lower():
+        meta = named.get(hint)
+        if meta is None:
+            meta = named[hint] = META.search(hint) is not None or "caption" in hint.lower()
+        if tag == "time" or meta:
             if text_length(node) < 200 and not has_picture(node):
                 if "caption" in hint.lower():
                     caption_to_alt(node, container)
@@ -86,9 +92,10 @@ def clean_conditionally(container, base: str | None, budget=None) -> None:
     for node in container.css("p"):  # a paragraph that is one link: "Read more", a related headline
         if budget is not None:
             budget.check("clean")
-        if text_length(node) < 100 and link_density(node) > 0.95 and not has_picture(node):
+        text_len = text_length(node)
+        if text_len < 100 and link_density(node, text_len) > 0.95 and not has_picture(node):
             node.decompose()
-        elif _is_story_links_line(node, base):
+        elif _is_story_links_line(node, base, text_len):
             label = node.prev
             while label is not None and label.tag in ("-text", "-comment") and not label.text().strip():
                 label = label.prev
@@ -101,12 +108,13 @@ def clean_conditionally(container, base: str | None, budget=None) -> None:
             budget.check("clean")
         if node.mem_id == container.mem_id or node.mem_id in titles:
             continue
-        text_len = text_length(node)
-        weight = class_weight(node)
+        text = node.text(deep=True)  # measured once: text_length's and the commas' (nested blocks: quadratic)
+        text_len = weighted_len(" ".join(text.split()))
         if text_len == 0:
             continue  # empty wrappers and image-only figures stay; images are judged on their own
+        weight = class_weight(node)
         ld = link_density(node, text_len)
-        commas = comma_count(node.text())
+        commas = comma_count(text)
         if commas >= 10 or (ld > 0.5 and _holds_data_table(node, text_len)):
             continue
         if node.tag == "footer" and text_len < 200:
@@ -144,11 +152,13 @@ def _story_links(node, base: str | None) -> list:
     return [a for a in node.css("a[href]") if links_to_story(a.attributes.get("href"), None, base)]
 
 
-def _is_story_links_line(p, base: str | None) -> bool:
+def _is_story_links_line(p, base: str | None, text_len: int | None = None) -> bool:
     """A paragraph that points to other stories, not one that tells this one: "READ MORE: <headline link>" (a
     short label before one story headline) or a run of two or more story headlines ("Other story [VIDEO]<br>...")
-    with little text outside the links. The URL test runs last: it is the costly one."""
-    text_len = text_length(p)
+    with little text outside the links. The URL test runs last: it is the costly one. `text_len`: p's
+    text_length, where the caller measured it."""
+    if text_len is None:
+        text_len = text_length(p)
     if not text_len or text_len >= 600:
         return False
     links = p.css("a[href]")
@@ -177,11 +187,14 @@ def _is_label(node) -> bool:
 def _is_hover_card(span, base: str | None) -> bool:
     """A pop-up card hidden in a paragraph (a person's picture and latest headlines shown on hover): an inline
     element made only of links, three or more of them, at least two to other stories."""
-    text_len = text_length(span)
-    if not text_len or span.parent is None or span.parent.tag in ("body", "html"):
+    parent = span.parent
+    if parent is None or parent.tag in ("body", "html"):
         return False
     links = span.css("a[href]")
-    return (len(links) >= 3 and len(_story_links(span, base)) >= 2
+    if len(links) < 3:  # most spans: decided before their text is measured
+        return False
+    text_len = text_length(span)
+    return (bool(text_len) and len(_story_links(span, base)) >= 2
             and sum(text_length(a) for a in links) >= 0.9 * text_len)
 
 

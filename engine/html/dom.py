@@ -19,8 +19,8 @@ from engine.html.images import write_image
 from engine.html.listings import LONG_BODY, find_listing, takes_over
 from engine.html.meta import page_metadata
 from engine.html.teasers import mostly_teasers, teaser_ids
-from engine.html.text import (BLOCK_TAGS, HEADINGS, LINE_TAGS, SENTENCE_END, STOP, class_weight, comma_count,
-                              inside, link_density, text_length, weighted_len)
+from engine.html.text import (BLOCK_TAGS, HEADINGS, LINE_TAGS, SENTENCE_END, STOP, any_word, class_weight,
+                              comma_count, inside, known_length, link_density, weighted_len)
 from engine.html.threads import find_thread, reconcile, spared
 from engine.html.types import Budget, ExtractConfig, Extracted
 
@@ -32,30 +32,41 @@ _DROP = ("script, style, noscript, template, svg, canvas, iframe, object, embed,
          "[style*='visibility: hidden']")
 # class/id hints (Readability's published lists, trimmed). UNLIKELY nodes are removed on the first pass;
 # a second pass keeps them (e.g. a forum thread whose posts are all "comment"s).
-_UNLIKELY = re.compile(
-    r"-ad-|ai2html|banner|breadcrumb|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr|header|legends|"
-    r"menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|ad-break|agegate|"
-    r"pagination|pager|popup|yom-remote|cookie|newsletter|subscribe|share|sharing|outbrain|taboola|promo|"
-    r"recommend|signup|paywall|modal|toolbar|byline-social")  # matched on the lower-cased hint: 6x faster than re.I
-_MAYBE = re.compile(r"and|article|body|column|content|main|shadow|post|entry|story|text")
+_UNLIKELY = any_word(
+    "-ad-|ai2html|banner|breadcrumb|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr|header|legends|"
+    "menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|ad-break|agegate|"
+    "pagination|pager|popup|yom-remote|cookie|newsletter|subscribe|share|sharing|outbrain|taboola|promo|"
+    "recommend|signup|paywall|modal|toolbar|byline-social")  # matched on the lower-cased hint: 6x faster than re.I
+_MAYBE = any_word("and|article|body|column|content|main|shadow|post|entry|story|text")
 
 _PARAGRAPHS = "p, pre, td, blockquote, li, dd, h2, h3, h4, div, section, article, main, font, span"
 _SKIP = frozenset("figcaption -comment script style noscript template svg head title iframe button select "
                   "textarea".split())
 
 
+# layout tables carry ids like "makebanner" around the whole page: they and their cells are never judged by
+# name (as in Readability)
+_NEVER_UNLIKELY = frozenset(("body", "html", "a", "article", "main", "table", "tbody", "tr", "td", "th"))
+
+
 def _remove_unlikely(root, budget: Budget, keep: set[int] = frozenset()) -> None:
+    named: dict[str, bool] = {}  # hint -> named unlikely: a page repeats its class names (~40% distinct)
     for node in root.css("[class], [id]"):
         budget.tick("clean")
-        # layout tables carry ids like "makebanner" around the whole page: they and their cells are never
-        # judged by name (as in Readability)
+        if node.parent is None:
+            # inside a block removed above: decompose() detached it from its parent and its children (about
+            # half the nodes of a page), and removing it again would change nothing
+            continue
         # `keep`: the comment lists of a thread (threads.spared), which are named like the comments to remove
-        if node.tag in ("body", "html", "a", "article", "main", "table", "tbody", "tr", "td", "th") \
-                or node.mem_id in keep:
+        if node.tag in _NEVER_UNLIKELY or node.mem_id in keep:
             continue
         attrs = node.attributes
-        hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
-        if _UNLIKELY.search(hint) and not _MAYBE.search(hint) and not _frames_article(node, hint):
+        hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        unlikely = named.get(hint)
+        if unlikely is None:
+            lower = hint.lower()
+            unlikely = named[hint] = _UNLIKELY.search(lower) is not None and _MAYBE.search(lower) is None
+        if unlikely and not _frames_article(node, hint.lower()):
             node.decompose()
 
 
@@ -68,51 +79,64 @@ def _frames_article(node, hint: str) -> bool:
     return not _DISCUSSION.search(hint) and node.css_first("article") is not None
 
 
+_OWN_TEXT_TAGS = frozenset(("div", "section", "article", "main", "font", "span"))
+_TAG_SCORE = {"div": 5, "article": 5, "main": 5, "pre": 3, "td": 3, "blockquote": 3, "form": -3, "ol": -3, "ul": -3,
+              "dl": -3, "dd": -3, "dt": -3, "li": -3, "address": -3, "th": -5}
+
+
 def _score_candidates(root, budget: Budget | None = None) -> dict[int, list]:
     """Readability scoring: each paragraph-like node with >= 25 chars of own text gives 1 + commas + length
-    points to its parent (full), grandparent (1/2) and great-grandparent (1/3)."""
+    points to its parent (full), grandparent (1/2) and great-grandparent (1/3). A node's score depends only on
+    the paragraphs up to three levels below it, so the scores of a subtree's nodes are the same whether scoring
+    ran on the subtree or on the whole page (`_select_main` reuses the page's for the siblings)."""
     scores: dict[int, list] = {}  # mem_id -> [score, node]
     for node in root.css(_PARAGRAPHS):
         if budget is not None:  # nested paragraph-like nodes each take their deep text: quadratic on deep pages
             budget.check("score")
         tag = node.tag
-        if tag in ("div", "section", "article", "main", "font", "span") or (
-                tag == "td" and node.css_first("p, div, table") is not None):
+        if tag in _OWN_TEXT_TAGS or (tag == "td" and node.css_first("p, div, table") is not None):
             # only its own text: a div used as a paragraph, a layout cell around the real paragraphs
             text = node.text(deep=False)
         else:
             text = node.text(deep=True)
+        if not text or text.isspace():  # most wrappers' own text: the whitespace between their children
+            continue
         text = " ".join(text.split())
         length = weighted_len(text)
         if length < 25:
             continue
         points = 1 + comma_count(text) + min(length // 100, 3)
         ancestor, level = node.parent, 0
-        while ancestor is not None and level < 3 and ancestor.tag not in ("html", "-document"):
+        while ancestor is not None and level < 3:
+            tag = ancestor.tag
+            if tag == "html" or tag == "-document":
+                break
             key = ancestor.mem_id
-            if key not in scores:
-                base = {"div": 5, "article": 5, "main": 5, "pre": 3, "td": 3, "blockquote": 3, "form": -3,
-                        "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "address": -3,
-                        "th": -5}.get(ancestor.tag, 0)
-                scores[key] = [base + class_weight(ancestor), ancestor]
-            scores[key][0] += points / (1, 2, 3)[level]
+            entry = scores.get(key)
+            if entry is None:
+                entry = scores[key] = [_TAG_SCORE.get(tag, 0) + class_weight(ancestor), ancestor]
+            entry[0] += points / (1, 2, 3)[level]
             ancestor, level = ancestor.parent, level + 1
     return scores
 
 
-def _top_candidate(root, base: str | None, budget: Budget | None = None, measured: dict | None = None):
+def _top_candidate(root, base: str | None, budget: Budget | None = None, measured: dict | None = None,
+                   scores: dict[int, list] | None = None, lengths: dict[int, int] | None = None):
     """(the main container, its score); `measured` collects mem_id -> (text length, link density) of the
-    candidates measured on the way (the listing step reuses the chosen one's)."""
-    scores = _score_candidates(root, budget)
+    candidates measured on the way (the listing step reuses the chosen one's). `scores`: root's
+    `_score_candidates`, where the caller has them; `lengths`: a `known_length` memo of the tree as it is."""
+    if scores is None:
+        scores = _score_candidates(root, budget)
     if not scores:
         return None, 0.0
     ranked = sorted(scores.values(), key=lambda s: -s[0])[:5]
     adjusted = []
+    lengths = {} if lengths is None else lengths  # the candidates nest: their links are measured again and again
     for score, node in ranked:
         if budget is not None:  # each measures its deep text: the top ones hold most of the page
             budget.check("score")
-        chars = text_length(node)
-        ld = link_density(node, chars)
+        chars = known_length(node, lengths)
+        ld = link_density(node, chars, lengths)
         if measured is not None:
             measured[node.mem_id] = (chars, ld)
         adjusted.append((score * (1 - ld), node))
@@ -127,22 +151,24 @@ def _top_candidate(root, base: str | None, budget: Budget | None = None, measure
             if all(inside(o, node) for o in others):
                 if budget is not None:
                     budget.check("score")
-                if link_density(node) < 0.35:
+                if link_density(node, known_length(node, lengths), lengths) < 0.35:
                     best = node
                 break
             node, level = node.parent, level + 1
-    return _whole_body(best, budget), best_score
+    return _whole_body(best, budget, lengths), best_score
 
 
-def _whole_body(best, budget: Budget | None = None):
+def _whole_body(best, budget: Budget | None = None, lengths: dict[int, int] | None = None):
     """The body split into chunks of one kind (same tag and class: story-body sections between ads or
     'continue reading' breaks): the element holding all the chunks. Judged on the best block and its parent;
     a chunk is a prose block of at least a tenth of the best block's text with few links (a same-class
     wrapper around an author box is no chunk). Other containers around the best block hold its headline,
-    byline and teasers: the sibling step picks what belongs to the body from them."""
+    byline and teasers: the sibling step picks what belongs to the body from them. `lengths`: a known_length
+    memo of this unchanged tree."""
     if budget is not None:
         budget.check("score")
-    min_chars = max(200, text_length(best) // 10)
+    lengths = {} if lengths is None else lengths
+    min_chars = max(200, known_length(best, lengths) // 10)
     node = best
     for _ in range(2):
         parent = node.parent
@@ -154,18 +180,18 @@ def _whole_body(best, budget: Budget | None = None):
                 if budget is not None:
                     budget.tick("score")
                 if (sibling.mem_id != node.mem_id and sibling.tag == node.tag
-                        and sibling.attributes.get("class") == cls and _is_prose_block(sibling, min_chars)):
+                        and sibling.attributes.get("class") == cls and _is_prose_block(sibling, min_chars, lengths)):
                     return parent
         node = parent
     return best
 
 
-def _is_prose_block(node, min_chars: int) -> bool:
-    text_len = text_length(node)
-    return text_len >= min_chars and link_density(node, text_len) < 0.35
+def _is_prose_block(node, min_chars: int, lengths: dict[int, int]) -> bool:
+    text_len = known_length(node, lengths)
+    return text_len >= min_chars and link_density(node, text_len, lengths) < 0.35
 
 
-def _keep_sibling(sibling, top_score: float, scores_cache: dict, after_top: bool) -> bool:
+def _keep_sibling(sibling, top_score: float, scores_cache: dict, after_top: bool, lengths: dict[int, int]) -> bool:
     tag = sibling.tag
     if tag in ("-text", "-comment") or tag in _SKIP:
         return False
@@ -175,14 +201,14 @@ def _keep_sibling(sibling, top_score: float, scores_cache: dict, after_top: bool
         return after_top or not _HERO.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}")
     if is_related_block(sibling):
         return False
-    text_len = text_length(sibling)
+    text_len = known_length(sibling, lengths)
     if tag == "p":
-        ld = link_density(sibling, text_len)
+        ld = link_density(sibling, text_len, lengths)
         return (text_len > 80 and ld < 0.25) or (0 < text_len <= 80 and ld == 0 and
                                                  STOP.search(sibling.text()) is not None)
     if tag in ("div", "section") and text_len > 80 and not _has_block_inside(sibling):
         # a div used as a paragraph (a standfirst, a summary) is judged like a long one
-        return link_density(sibling, text_len) < 0.25
+        return link_density(sibling, text_len, lengths) < 0.25
     score = scores_cache.get(sibling.mem_id)
     return score is not None and score[0] >= max(10.0, top_score * 0.2)
 
@@ -244,7 +270,9 @@ def _render(parts, w: BlockWriter, base: str | None, cfg: ExtractConfig, title: 
         elif tag in ("td", "th") and w.line:
             w.text(" | ")
         stack.append((node, True))
-        stack.extend((c, False) for c in reversed(list(node.iter(include_text=True))))
+        children = [(c, False) for c in node.iter(include_text=True)]
+        children.reverse()
+        stack += children
 
 
 def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None, cfg: ExtractConfig):
@@ -257,10 +285,14 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None, c
     remove_related_sections(body, budget)
     if strip_unlikely:
         _remove_unlikely(body, budget, spared(body, budget))
-    thread = find_thread(body, budget)
+    # text lengths by mem_id, shared by every step that measures nodes until clean_conditionally changes the
+    # tree: the thread's posts, the candidates, the siblings and the listing's rows nest and share links
+    lengths: dict[int, int] = {}
+    thread = find_thread(body, budget, lengths)
     budget.check("clean")
     measured: dict[int, tuple[int, float]] = {}
-    top, top_score = _top_candidate(body, base, budget, measured)
+    scores = _score_candidates(body, budget)
+    top, top_score = _top_candidate(body, base, budget, measured, scores, lengths)
     budget.check("score")
     if top is None:
         return [body], "body", frozenset()
@@ -268,30 +300,30 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None, c
     if parent is None or top.tag == "body":
         parts = [top]
     else:
-        scores = _score_candidates(parent, budget)
+        # the siblings' scores: the page's (nothing was removed since; see _score_candidates)
         parts, after_top, before = [], False, None
         for c in parent.iter(include_text=False):
             budget.tick("siblings", 8)  # each sibling measures its deep text
             if c.mem_id == top.mem_id:
                 after_top = True
                 if (before is not None and (not parts or parts[-1].mem_id != before.mem_id)
-                        and _is_spec_block(before)):
+                        and _is_spec_block(before, lengths)):
                     parts.append(before)  # the item's spec sheet right above its description
                 parts.append(c)
-            elif _keep_sibling(c, top_score, scores, after_top):
+            elif _keep_sibling(c, top_score, scores, after_top, lengths):
                 parts.append(c)
             if c.tag != "-comment":
                 before = c
-        if not any(_is_spec_block(p) for p in parts):
-            spec = _spec_above(top, parent)
+        if not any(_is_spec_block(p, lengths) for p in parts):
+            spec = _spec_above(top, parent, lengths)
             if spec is not None:
                 parts.insert(0, spec)
     threaded = False
     if thread is not None:
-        chosen = reconcile(parts, top, thread, body, budget, cfg)
+        chosen = reconcile(parts, top, thread, body, budget, cfg, lengths)
         threaded, parts = chosen is not parts, chosen
     # posts of a thread are not a listing's rows
-    listing = None if threaded else _listing(body, top, budget, measured.get(top.mem_id))
+    listing = None if threaded else _listing(body, top, budget, measured.get(top.mem_id), lengths)
     if listing is not None:
         return listing.parts(), "listing", listing.skipped()
     for part in parts:
@@ -299,13 +331,16 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None, c
     return parts, "thread" if threaded else "body", frozenset()
 
 
-def _listing(body, top, budget: Budget, measured: tuple[int, float] | None = None):
+def _listing(body, top, budget: Budget, measured: tuple[int, float] | None = None,
+             lengths: dict[int, int] | None = None):
     """The page's listing where it is the body rather than `top` (listings.takes_over), else None. Beside a
     long `top` only a listing that fills it can take over: it is looked for inside `top` alone (cheaper).
-    `measured`: top's (text length, link density) where scoring measured them already."""
-    chars, ld = measured if measured is not None else (text_length(top), None)
-    prose = chars * (1 - (link_density(top, chars) if ld is None else ld))
-    listing = find_listing(body if prose < LONG_BODY else top, budget)
+    `measured`: top's (text length, link density) where scoring measured them already; `lengths`: a
+    `known_length` memo of the tree as it is."""
+    lengths = {} if lengths is None else lengths
+    chars, ld = measured if measured is not None else (known_length(top, lengths), None)
+    prose = chars * (1 - (link_density(top, chars, lengths) if ld is None else ld))
+    listing = find_listing(body if prose < LONG_BODY else top, budget, lengths)
     budget.check("listing")
     if listing is None:
         return None
@@ -315,10 +350,11 @@ def _listing(body, top, budget: Budget, measured: tuple[int, float] | None = Non
 _SPEC_LINE = re.compile(r"^[^:：|]{1,20}[:：]\s*\S")
 
 
-def _spec_above(top, parent, levels: int = 3):
+def _spec_above(top, parent, lengths: dict[int, int], levels: int = 3):
     """A spec sheet in the row above the description's row, for layout tables that put the sheet and the
     description in different rows (tr > td > table): the previous element sibling of top's ancestors, up to
-    `levels` above its parent and never past body, holding a table or <dl> that _is_spec_block accepts."""
+    `levels` above its parent and never past body, holding a table or <dl> that _is_spec_block accepts.
+    `lengths`: a `known_length` memo of the tree as it is."""
     node = parent
     for _ in range(levels):
         if node is None or node.tag in ("body", "html"):
@@ -328,16 +364,17 @@ def _spec_above(top, parent, levels: int = 3):
             prev = prev.prev
         if prev is not None:
             for cand in prev.css("table, dl"):
-                if _is_spec_block(cand):
+                if _is_spec_block(cand, lengths):
                     return cand
         node = node.parent
     return None
 
 
-def _is_spec_block(node) -> bool:
+def _is_spec_block(node, lengths: dict[int, int]) -> bool:
     """A product's spec sheet right above its description: a table (or <dl>) of three or more short
-    "label : value" rows (code, maker, price, size) with few links. It is the item's data, not navigation."""
-    if node.tag not in ("table", "dl", "div") or link_density(node) > 0.3:
+    "label : value" rows (code, maker, price, size) with few links. It is the item's data, not navigation.
+    `lengths`: a `known_length` memo of the tree as it is."""
+    if node.tag not in ("table", "dl", "div") or link_density(node, None, lengths) > 0.3:
         return False
     rows = node.css("dt") if node.tag == "dl" else [  # innermost rows (css() matches the node itself too)
         r for r in node.css("tr") if all(x.mem_id == r.mem_id for x in r.css("tr"))]
@@ -346,7 +383,7 @@ def _is_spec_block(node) -> bool:
     specs = 0
     for row, text in lines:
         cells = [c for c in row.iter(include_text=False) if c.tag in ("td", "th")]
-        pair = len(cells) == 2 and 0 < text_length(cells[0]) <= 30 if node.tag != "dl" else True
+        pair = len(cells) == 2 and 0 < known_length(cells[0], lengths) <= 30 if node.tag != "dl" else True
         if weighted_len(text) <= 80 and (pair or _SPEC_LINE.match(text)):
             specs += 1
     return specs >= 3 and specs >= 0.6 * len(lines)

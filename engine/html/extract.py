@@ -25,8 +25,12 @@ def extract(html: str | bytes, url: str | None = None, *, config: ExtractConfig 
     text = html if isinstance(html, str) else decode_html(html)[0]
     if "\x00" in text:  # NUL bytes make lxml/lexbor stop early; they are never content
         text = text.replace("\x00", "")
-    # nesting cannot exceed the tag count, so the scan runs only on pages with many tags
-    if text.count("<") > config.max_depth and nesting_depth(text, config.max_depth, budget) > config.max_depth:
+    # nesting cannot exceed the count of start tags, at most the "<" that do not open an end tag ("</"), so the
+    # scan runs only on pages with many of them (half the tags of a page are end tags; "</" is counted only on
+    # pages with many "<": it costs more than the count of "<")
+    tags = text.count("<")
+    if (tags > config.max_depth and tags - text.count("</") > config.max_depth
+            and nesting_depth(text, config.max_depth, budget) > config.max_depth):
         raise ExtractionRejected("too_deep", f"element nesting over {config.max_depth}")
     budget.check("decode")
     out = extract_with_dom(text, url, config, budget)

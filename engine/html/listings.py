@@ -17,7 +17,7 @@ from __future__ import annotations
 import statistics
 
 from engine.html.clean import META  # the metadata names `clean` prunes an article by
-from engine.html.text import STOP, inside, link_density, text_length
+from engine.html.text import STOP, inside, known_length, link_density, text_length
 
 _ROW_TAGS = "li, tr, tbody, div, article, section, dl, table"
 _MIN_ROWS = 5
@@ -97,18 +97,18 @@ def _path(row, a) -> str:
     return "/".join(reversed(tags))
 
 
-def _links(row) -> list:
-    """[(length, link)] of the row's links with text, longest first."""
+def _links(row, known: dict[int, int]) -> list:
+    """[(length, link)] of the row's links with text, longest first (`known`: a `known_length` memo)."""
     links = []
     for a in row.css("a"):
-        n = text_length(a)
+        n = known_length(a, known)
         if n:
             links.append((n, a))
     links.sort(key=lambda t: -t[0])
     return links
 
 
-def _run(rows: list, budget=None):
+def _run(rows: list, budget, known: dict[int, int]):
     """The run as a Listing, or None where it is not one. Links are measured first and the rows' whole text
     only for runs that pass the title tests: most runs (menus, paragraphs' wrappers) fail those cheaply."""
     if sum(1 for r in rows if r.css_first("a") is not None) < max(_MIN_ROWS, 0.7 * len(rows)):
@@ -117,7 +117,7 @@ def _run(rows: list, budget=None):
     for r in rows:
         if budget is not None:
             budget.tick("listing", 16)
-        links = _links(r)
+        links = _links(r, known)
         if links:
             linked.append((r, links))
             with_text += 1
@@ -145,7 +145,7 @@ def _run(rows: list, budget=None):
     lengths = {}
     rest = []
     for r, links, _, _ in titled:
-        lengths[r.mem_id] = text_length(r)
+        lengths[r.mem_id] = known_length(r, known)
         rest.append(lengths[r.mem_id] - sum(n for n, _ in links))
     if sum(1 for x in rest if x >= 3) < 0.5 * len(titled) or statistics.median(rest) > _MAX_ROW_TEXT:
         return None
@@ -155,12 +155,14 @@ def _run(rows: list, budget=None):
         if title is not None:
             keep_rows.append(r)
             titles.append(title)
-            chars += lengths[r.mem_id] if r.mem_id in lengths else text_length(r)
+            chars += lengths[r.mem_id] if r.mem_id in lengths else known_length(r, known)
     return Listing(keep_rows, titles, chars)
 
 
-def find_listing(body, budget=None) -> Listing | None:
-    """The run of title rows holding the most text, or None."""
+def find_listing(body, budget=None, known: dict[int, int] | None = None) -> Listing | None:
+    """The run of title rows holding the most text, or None. `known`: a `known_length` memo of the tree as it
+    is (rows of nested runs, cells and rows, share their links)."""
+    known = {} if known is None else known
     groups: dict[tuple, list] = {}
     for node in body.css(_ROW_TAGS):
         if budget is not None:
@@ -175,7 +177,7 @@ def find_listing(body, budget=None) -> Listing | None:
     for rows in groups.values():
         if len(rows) < _MIN_ROWS:
             continue
-        found = _run(rows, budget)
+        found = _run(rows, budget, known)
         if found is not None and (best is None or found.chars > best.chars):
             best = found
     return best

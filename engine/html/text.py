@@ -14,20 +14,39 @@ BLOCK_TAGS = frozenset("p div section article main header footer aside h1 h2 h3 
 LINE_TAGS = frozenset("li tr dt dd br".split())
 HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 
+
+def any_word(words: str, flags: int = 0) -> re.Pattern:
+    """A pattern that finds any of the `|`-separated literal `words` (for `search`, like `re.compile(words)`:
+    the same strings match), factored by common prefixes ("co(?:m(?:bx|m(?:ent|unity))|okie)"). re tries every
+    branch of an alternation at every position; the factored one tries one branch per first letter, which makes
+    the class/id hints that run per node ~2.5x faster."""
+    return re.compile(_prefix_tree(sorted(set(words.split("|")))), flags)
+
+
+def _prefix_tree(words: list[str]) -> str:
+    if "" in words:  # a word that is a prefix of others: what follows it is optional
+        rest = [w for w in words if w]
+        return f"(?:{_prefix_tree(rest)})?" if rest else ""
+    groups: dict[str, list[str]] = {}
+    for w in words:
+        groups.setdefault(w[0], []).append(w[1:])
+    branches = [re.escape(first) + _prefix_tree(tails) for first, tails in groups.items()]
+    return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+
+
 # class/id hints (Readability's published lists, trimmed)
 # matched on lower-cased values (no re.I: an alternation with IGNORECASE is ~6x slower, and these run per node)
-_POSITIVE = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose")
-_NEGATIVE = re.compile(
-    r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|foot|footer|footnote|gdpr|masthead|"
-    r"media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|tool|"
-    r"widget|caption-credit|author-info|newsletter")
+_POSITIVE = any_word("article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose")
+_NEGATIVE = re.compile(r"^hid$| hid$| hid |^hid |" + any_word(
+    "-ad-|hidden|banner|combx|comment|com-|contact|foot|footer|footnote|gdpr|masthead|"
+    "media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|tool|"
+    "widget|caption-credit|author-info|newsletter").pattern)
 
 
 # Sentence punctuation of every script, so scoring and the stub rules do not favour Latin text. Commas: Latin,
 # fullwidth and ideographic (CJK), Arabic (also Persian/Urdu). Sentence ends: Latin . ? ! before a space (or the
 # end), and the marks that need no space: CJK (。！？), Arabic question mark, Urdu full stop, Devanagari danda,
 # Burmese, Ethiopic.
-_COMMAS = (",", "\uff0c", "\u3001", "\u060c")
 STOP = re.compile(r"[.?!](?: |$)|[\u3002\uff01\uff1f\u061f\u06d4\u0964\u0965\u104b\u1362]")
 # closing marks of a sentence in any script: Latin, CJK (and the fullwidth parenthesis), Arabic (؟ ؛), Urdu (۔),
 # Devanagari (। ॥), guillemets
@@ -53,7 +72,8 @@ def weighted_len(text: str) -> int:
 
 
 def comma_count(text: str) -> int:
-    return sum(text.count(c) for c in _COMMAS)
+    # Latin, fullwidth, ideographic and Arabic commas, counted one by one (a loop over them costs twice as much)
+    return text.count(",") + text.count("\uff0c") + text.count("\u3001") + text.count("\u060c")
 
 
 def class_weight(node) -> int:
@@ -73,11 +93,28 @@ def text_length(node) -> int:
     return weighted_len(" ".join(node.text(deep=True).split()))
 
 
-def link_density(node, text_len: int | None = None) -> float:
-    total = text_length(node) if text_len is None else text_len
+def known_length(node, lengths: dict[int, int]) -> int:
+    """text_length, remembered in `lengths` (mem_id -> length) by a caller that measures nested nodes (the same
+    links again and again) while the tree does not change."""
+    key = node.mem_id
+    n = lengths.get(key)
+    if n is None:
+        n = lengths[key] = text_length(node)
+    return n
+
+
+def link_density(node, text_len: int | None = None, lengths: dict[int, int] | None = None) -> float:
+    """Share of the node's text inside links. `lengths`: a `known_length` memo for its and its links' lengths."""
+    if text_len is not None:
+        total = text_len
+    else:
+        total = text_length(node) if lengths is None else known_length(node, lengths)
     if not total:
         return 0.0
-    links = sum(text_length(a) for a in node.css("a"))
+    if lengths is None:
+        links = sum(text_length(a) for a in node.css("a"))
+    else:
+        links = sum(known_length(a, lengths) for a in node.css("a"))
     return min(links / total, 1.0)
 
 

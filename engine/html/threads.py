@@ -17,7 +17,7 @@ import re
 from collections import Counter
 
 from engine.html.images import is_picture
-from engine.html.text import STOP, has_ancestor_in, inside, link_density, text_length, weighted_len
+from engine.html.text import STOP, has_ancestor_in, inside, known_length, link_density, weighted_len
 from engine.html.types import ExtractConfig
 
 _DIGITS = re.compile(r"\d+")
@@ -32,8 +32,9 @@ def kind(node) -> str | None:
     that carry a number: a numbered post). None for plain, unnamed elements."""
     attrs = node.attributes
     cls = attrs.get("class")
-    if cls and cls.split():
-        return f"{node.tag}.{_DIGITS.sub('', cls.split()[0])}"
+    first = cls.split(None, 1) if cls else None  # the first class token (splitting the rest is wasted)
+    if first:
+        return f"{node.tag}.{_DIGITS.sub('', first[0])}"
     ident = attrs.get("id")
     if ident and _DIGITS.search(ident):
         return f"{node.tag}#{_DIGITS.sub('', ident)}"
@@ -53,9 +54,11 @@ class Thread:
         return {n.mem_id for n in self.items}
 
 
-def find_thread(body, budget=None) -> Thread | None:
+def find_thread(body, budget=None, lengths: dict[int, int] | None = None) -> Thread | None:
     """The run of post-like siblings holding the most unlinked text, or None. A run needs three or more posts
-    with text of their own and links under half of its text (a menu, a teaser list or a tag cloud is links)."""
+    with text of their own and links under half of its text (a menu, a teaser list or a tag cloud is links).
+    `lengths`: a `known_length` memo of the tree as it is (runs nest, posts and their paragraphs, and share
+    links; the caller measures the same nodes again before it changes the tree)."""
     runs: dict[tuple, list] = {}
     seen: set[int] = set()
     for node in body.css("[class], [id]"):
@@ -70,19 +73,20 @@ def find_thread(body, budget=None) -> Thread | None:
             continue
         runs.setdefault((parent.mem_id, k), []).append(node)
     best: Thread | None = None
+    known = {} if lengths is None else lengths
     for items in runs.values():
         if len(items) < 3:
             continue
         if budget is not None:
             budget.tick("threads", 16)
-        lengths = [text_length(n) for n in items]
+        lengths = [known_length(n, known) for n in items]
         total = sum(lengths)
         # three posts at least, none holding most of the run: two or three page-wide wrappers of one class
         # (header, main, footer) are a layout, not a discussion
         if (total < 200 or sum(1 for n in lengths if n >= _MIN_POST_CHARS) < 3
                 or max(lengths) > _MAX_SHARE * total):
             continue
-        ld = sum(link_density(n, t) * t for n, t in zip(items, lengths)) / total
+        ld = sum(link_density(n, t, known) * t for n, t in zip(items, lengths)) / total
         if ld >= 0.5:
             continue
         prose = total * (1 - ld)
@@ -91,21 +95,23 @@ def find_thread(body, budget=None) -> Thread | None:
     return best
 
 
-def post_bodies(thread: Thread, body, budget=None) -> tuple[list, list, list]:
+def post_bodies(thread: Thread, body, budget=None, lengths: dict[int, int] | None = None) -> tuple[list, list, list]:
     """The block of each post that holds its own text, where one kind of block does so across the posts and
     covers most of their unlinked text (comment lists apart: `comment_blocks`); else the posts whole. Nested
     replies (a reply inside a reply) keep their own blocks: every outermost block of that kind inside the posts
     is taken, in document order. The opening post or question, laid out apart from the replies just above them
     (a question above its answers, a submission above its comments), is returned apart: (opening posts, posts,
     comments' text blocks). It is a block of the same kind before the run, near it (inside the run's
-    grandparent), outside any post. Posts taken whole bring their comments with them (comments then [])."""
+    grandparent), outside any post. Posts taken whole bring their comments with them (comments then []).
+    `lengths`: a `known_length` memo of the tree as it is."""
+    lengths = {} if lengths is None else lengths
     k, blocks = _anchor_blocks(thread.items, budget)
     if k is None:
         return [], thread.items, []
     opening = _opening_posts(thread, k, body)
-    comments = comment_blocks(thread, opening + blocks, body, budget)
-    in_comments = sum(_prose(c) for c in comments if any(inside(c, item) for item in thread.items))
-    if sum(_prose(b) for b in blocks) >= 0.6 * (thread.prose - in_comments):
+    comments = comment_blocks(thread, opening + blocks, body, budget, lengths)
+    in_comments = sum(_prose(c, lengths) for c in comments if any(inside(c, item) for item in thread.items))
+    if sum(_prose(b, lengths) for b in blocks) >= 0.6 * (thread.prose - in_comments):
         return opening, blocks, comments
     return opening, thread.items, []
 
@@ -145,7 +151,8 @@ def _text_anchor_kind(item) -> str | None:
 _INLINE = frozenset(("p", "a", "b", "i", "em", "strong", "font", "br", "code", "small"))
 
 
-def reconcile(parts: list, top, thread: Thread, body, budget, cfg: ExtractConfig) -> list:
+def reconcile(parts: list, top, thread: Thread, body, budget, cfg: ExtractConfig,
+              lengths: dict[int, int] | None = None) -> list:
     """The body chosen by scoring, reconciled with a thread found by structure (`threads`).
     - Scoring took one post (the container is inside a post): the posts replace it.
     - Scoring took the frame around the posts: the posts' text blocks replace it when the posts and the
@@ -156,23 +163,25 @@ def reconcile(parts: list, top, thread: Thread, body, budget, cfg: ExtractConfig
       sits between them.
     - Scoring took a short block apart from the posts (a submission above its comments): both, in page
       order; or, where a block of the posts' kind stands above them (the submission itself), that block and
-      the posts. A long one is an article, and comments below an article are not its text."""
+      the posts. A long one is an article, and comments below an article are not its text.
+    `lengths`: a `known_length` memo of the tree as it is (the one `find_thread` measured)."""
+    lengths = {} if lengths is None else lengths
     items = [n for n in thread.items if n.parent is not None]
     if len(items) < 3:
         return parts
     thread.items = items
     if budget is not None:
         budget.check("threads")
-    top_prose = _prose(top)
-    opening, posts, comments = post_bodies(thread, body, budget)
+    top_prose = _prose(top, lengths)
+    opening, posts, comments = post_bodies(thread, body, budget, lengths)
     if any(inside(top, n) for n in items):
         return _with_comments(opening + posts, comments, body)
     if inside(items[0], top):
         post_ids = thread.ids()
-        covered = thread.prose + sum(_prose(p) for p in opening) + sum(
-            _prose(c) for c in comments if not has_ancestor_in(c, post_ids, body))  # the question's comments
+        covered = thread.prose + sum(_prose(p, lengths) for p in opening) + sum(
+            _prose(c, lengths) for c in comments if not has_ancestor_in(c, post_ids, body))  # the question's comments
         in_posts = [p for p in posts if p.mem_id not in post_ids]
-        share = sum(_prose(p) for p in in_posts) / thread.prose if thread.prose else 1.0
+        share = sum(_prose(p, lengths) for p in in_posts) / thread.prose if thread.prose else 1.0
         if covered < 0.8 * top_prose or len(in_posts) < len(items) or share > 0.85:
             return parts
         body_ids = {p.mem_id for p in in_posts} | {c.mem_id for c in comments}
@@ -206,9 +215,10 @@ def _tells_outside(item, body_ids: set[int]) -> bool:
 _OPENING_POST_MAX = 1000  # Latin-equivalent chars of unlinked text: a question or a submission, not an article
 
 
-def _prose(node) -> float:
-    """Unlinked text length."""
-    return text_length(node) * (1 - link_density(node))
+def _prose(node, lengths: dict[int, int]) -> float:
+    """Unlinked text length (`lengths`: a `known_length` memo)."""
+    n = known_length(node, lengths)
+    return n * (1 - link_density(node, n, lengths))
 
 
 # ------------------------------------------------------------------------------------------- comment lists
@@ -220,9 +230,10 @@ def _prose(node) -> float:
 _MIN_COMMENT_CHARS = 8
 
 
-def comment_blocks(thread: Thread, taken: list, body, budget=None) -> list:
+def comment_blocks(thread: Thread, taken: list, body, budget=None, lengths: dict[int, int] | None = None) -> list:
     """The comments' text blocks inside the posts and beside the opening post, outside the `taken` blocks, in
-    document order; [] where the posts hold no comment list."""
+    document order; [] where the posts hold no comment list. `lengths`: a `known_length` memo."""
+    lengths = {} if lengths is None else lengths
     taken_ids = {n.mem_id for n in taken}
     item_kinds = {kind(n) for n in thread.items}
     runs: dict[tuple, list] = {}
@@ -251,7 +262,7 @@ def comment_blocks(thread: Thread, taken: list, body, budget=None) -> list:
     for k in listed:
         nodes = [n for n in by_kind[k] if n.mem_id not in taken_ids and not has_ancestor_in(n, taken_ids, body)
                  and not any(inside(t, n) for t in taken)]
-        prose = _comment_prose(nodes)
+        prose = _comment_prose(nodes, lengths)
         if prose > best_prose:
             best, best_prose = k, prose
     if best is None:
@@ -270,10 +281,10 @@ def comment_blocks(thread: Thread, taken: list, body, budget=None) -> list:
              and not has_ancestor_in(n, taken_ids, body) and not any(inside(t, n) for t in taken)]
     ids = {n.mem_id for n in nodes}
     nodes = [n for n in nodes if not has_ancestor_in(n, ids, body)]  # a reply inside a comment comes with it
-    return _own_text_blocks(nodes, budget)
+    return _own_text_blocks(nodes, budget, lengths)
 
 
-def _comment_prose(nodes: list) -> float:
+def _comment_prose(nodes: list, lengths: dict[int, int]) -> float:
     """Unlinked text of comment-like nodes; 0 unless most of them hold a sentence."""
     prose, sentences = 0.0, 0
     for n in nodes:
@@ -281,18 +292,18 @@ def _comment_prose(nodes: list) -> float:
         n_len = weighted_len(text)
         if n_len < _MIN_COMMENT_CHARS:
             continue
-        ld = link_density(n, n_len)
+        ld = link_density(n, n_len, lengths)
         if ld < 0.5 and STOP.search(text):
             sentences += 1
             prose += n_len * (1 - ld)
     return prose if nodes and sentences >= 0.5 * len(nodes) else 0.0
 
 
-def _own_text_blocks(nodes: list, budget=None) -> list:
+def _own_text_blocks(nodes: list, budget, lengths: dict[int, int]) -> list:
     """Each node's text block where one kind of block holds it across the nodes and most of their unlinked
     text; else the nodes whole."""
     k, blocks = _anchor_blocks(nodes, budget)
-    if k is not None and sum(_prose(b) for b in blocks) >= 0.5 * sum(_prose(n) for n in nodes):
+    if k is not None and sum(_prose(b, lengths) for b in blocks) >= 0.5 * sum(_prose(n, lengths) for n in nodes):
         return blocks
     return nodes
 
@@ -355,10 +366,11 @@ def spared(body, budget=None) -> set[int]:
     as discussion, which that pass removes before the thread is found. Called on the page before that removal."""
     if body.css_first(_DISCUSSION_NAMED) is None:
         return set()  # nothing there that the first pass removes as discussion: no second look for a thread
-    thread = find_thread(body, budget)
+    lengths: dict[int, int] = {}  # nothing changes the page in here
+    thread = find_thread(body, budget, lengths)
     if thread is None:
         return set()
-    comments = post_bodies(thread, body, budget)[2]
+    comments = post_bodies(thread, body, budget, lengths)[2]
     if not comments:
         return set()
     stops = thread.ids()

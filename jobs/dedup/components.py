@@ -16,6 +16,11 @@ the component's minimum node. We stop as soon as the edge set *is* such a union 
 child and a parent, and every child has exactly one parent), which is checked on the data itself: the result is
 correct whenever the loop ends, and `max_iterations` turns a (theoretically impossible) non-termination into
 an error instead of a hang. Lineage is cut after each round with a (local) checkpoint.
+
+Each round costs several Spark jobs and shuffles, a fixed cost that dominates when the edges are few. Up to
+`driver_max_edges` edges (dedup passes dedup.broadcast_max_rows: tables that size are already broadcast, 16
+bytes an edge) the edges are collected once and labelled on the driver with scipy's union-find; the labels
+are the same (the minimum node of each component), so the result does not depend on the route.
 """
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ class ComponentsDidNotConverge(RuntimeError):
 @dataclass
 class ComponentsResult:
     labels: DataFrame  # (node, component): every node that has an edge; component = min node of its component
-    iterations: int
+    iterations: int    # large/small-star rounds; 0 when labelled on the driver
 
 
 def _canonical(edges: DataFrame, src: str, dst: str) -> DataFrame:
@@ -41,6 +46,29 @@ def _canonical(edges: DataFrame, src: str, dst: str) -> DataFrame:
         .select(F.greatest(src, dst).alias("child"), F.least(src, dst).alias("parent"))
         .distinct()
     )
+
+
+def _on_driver(edges: DataFrame, src: str, dst: str) -> DataFrame:
+    import numpy as np
+    import pyarrow as pa
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components as scipy_components
+
+    spark = edges.sparkSession
+    table = edges.select(F.col(src).alias("a"), F.col(dst).alias("b")).where(
+        F.col("a").isNotNull() & F.col("b").isNotNull() & (F.col("a") != F.col("b"))).toArrow()
+    a, b = (table.column(c).to_numpy() for c in ("a", "b"))
+    kind = table.schema.field("a").type
+    nodes, index = np.unique(np.concatenate([a, b]), return_inverse=True)  # sorted: a component's first is its min
+    n = len(nodes)
+    if n == 0:
+        return spark.createDataFrame(pa.table({"node": pa.array([], kind), "component": pa.array([], kind)}))
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (index[:len(a)], index[len(a):])), shape=(n, n))
+    _, label = scipy_components(graph, directed=False)
+    first = np.full(label.max() + 1, n, dtype=np.int64)
+    np.minimum.at(first, label, np.arange(n))
+    out = pa.table({"node": pa.array(nodes, kind), "component": pa.array(nodes[first[label]], kind)})
+    return spark.createDataFrame(out)
 
 
 def large_star(edges: DataFrame) -> DataFrame:
@@ -81,11 +109,19 @@ def connected_components(
     dst: str = "dst",
     max_iterations: int = 64,
     checkpoint: str = "local",
+    driver_max_edges: int = 0,
+    n_edges: int | None = None,
 ) -> ComponentsResult:
     """Label every node that appears in `edges` with the minimum node of its connected component.
 
     checkpoint: "local" (executor storage; fast, fine for local runs and short jobs) or "reliable"
-    (SparkContext.setCheckpointDir must be set; survives executor loss on a cluster)."""
+    (SparkContext.setCheckpointDir must be set; survives executor loss on a cluster).
+    driver_max_edges: up to this many edges (n_edges if the caller has counted them), label on the driver."""
+    if driver_max_edges > 0:
+        if n_edges is None:
+            n_edges = edges.count()
+        if n_edges <= driver_max_edges:
+            return ComponentsResult(labels=_on_driver(edges, src, dst), iterations=0)
 
     def cut(df: DataFrame) -> DataFrame:
         return df.localCheckpoint(eager=True) if checkpoint == "local" else df.checkpoint(eager=True)

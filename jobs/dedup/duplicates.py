@@ -67,8 +67,11 @@ def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
         verified = verify_edges(edges, nodes, source, params, near_cfg, meter, side, side["near_candidate_pairs"],
                                 int(cfg["broadcast_max_rows"])).localCheckpoint(eager=True)
         side["near_verified_pairs"] = verified.count()
-        comps = connected_components(verified, "a", "b", int(near_cfg["max_iterations"]),
-                                     near_cfg["checkpoint"])
+        # Below the broadcast limit the few verified pairs are labelled on the driver: one collect instead of
+        # the rounds' ~5 Spark jobs each (same labels).
+        comps = connected_components(verified, "a", "b", int(near_cfg["max_iterations"]), near_cfg["checkpoint"],
+                                     driver_max_edges=int(cfg["broadcast_max_rows"]),
+                                     n_edges=side["near_verified_pairs"])
         side["components_rounds"] = comps.iterations
         near_dups = (comps.labels.where(F.col("node") != F.col("component"))
                      .select("node", F.col("component").alias("rep"), F.lit("near").alias("reason")))

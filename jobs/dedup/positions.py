@@ -6,6 +6,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from engine.dedup.bloom import RepeatBloom
+from engine.dedup.paragraphs import paragraph_batch
 from engine.urlnorm import UrlNormConfig, normalize_urls
 from jobs.dedup.keys import CpuMeter
 from jobs.dedup.source import Source
@@ -20,6 +21,18 @@ class _UrlKeyMapper:
             keys = normalize_urls(batch.column("url").to_pylist(), self.config)
             yield pa.RecordBatch.from_arrays([batch.column("_id"), batch.column("pos"), pa.array(keys, pa.string())],
                                              names=["_id", "pos", "key"])
+
+
+PARAGRAPH_DDL = "_id string, domain string, pos int, key string"  # engine.dedup.paragraphs.PARAGRAPH_SCHEMA
+
+
+class _ParagraphKeys:
+    def __init__(self, sep: str | None):
+        self.sep = sep
+
+    def __call__(self, batches):
+        for batch in batches:
+            yield paragraph_batch(batch, self.sep)
 
 
 class _BloomBuilder:
@@ -45,17 +58,11 @@ class _BloomFilter:
             yield batch.filter(pa.array(mask))
 
 
-def _norm_paragraph(col: Column) -> Column:
-    return F.xxhash64(F.lower(F.trim(F.regexp_replace(col, r"\s+", " "))))
-
-
-def paragraph_items(items: DataFrame) -> DataFrame:
-    """(_id, domain, pos, text) -> position items (kind, domain, key, _id, pos) of the non-blank paragraphs."""
-    # Blank paragraphs (empty lines of generic text) are layout, never boilerplate: removing them would re-join
-    # "a\n\nb" as "a\nb" in every document of the domain. Paragraphs without a domain are never boilerplate.
-    return items.where(F.col("domain").isNotNull() & (F.trim(F.col("text")) != "")).select(
-        F.lit("paragraph").alias("kind"), "domain", _norm_paragraph(F.col("text")).cast("string").alias("key"),
-        "_id", "pos")
+def paragraph_items(items: DataFrame, sep: str | None, meter: CpuMeter) -> DataFrame:
+    """(_id, domain, text split at `sep` | texts list) -> position items (kind, domain, key, _id, pos) of the
+    non-blank paragraphs (engine/dedup/paragraphs.py). Paragraphs without a domain are never boilerplate."""
+    keyed = items.where(F.col("domain").isNotNull()).mapInArrow(meter.wrap(_ParagraphKeys(sep)), PARAGRAPH_DDL)
+    return keyed.select(F.lit("paragraph").alias("kind"), "domain", "key", "_id", "pos")
 
 
 def image_items(images: DataFrame, cfg: dict, side: dict, meter: CpuMeter) -> DataFrame:
@@ -108,16 +115,15 @@ def remove_positions(docs: DataFrame, source: Source, cfg: dict, side: dict, met
     min_docs = {"paragraph": int(para_cfg["min_docs_per_domain"]), "image": int(image_cfg["max_docs"]) + 1}
     if source.documents:
         if para_cfg["enabled"]:
-            items.append(paragraph_items(docs.select("_id", F.col("general_metadata.domain").alias("domain"),
-                                                     F.posexplode("texts").alias("pos", "text"))))
+            items.append(paragraph_items(docs.select("_id", F.col("general_metadata.domain").alias("domain"), "texts"),
+                                         None, meter))
         if image_cfg["enabled"]:
             images = docs.select("_id", F.posexplode("images").alias("pos", "url")).where(F.col("url").isNotNull())
             items.append(image_items(images, image_cfg, side, meter))
     elif para_cfg["enabled"] and "_url" in docs.columns:
         sep = "\n" if para_cfg["lines_as_paragraphs"] else "\n\n"
         items.append(paragraph_items(docs.select("_id", _domain_from_url(F.col("_url")).alias("domain"),
-                                                 F.posexplode(F.split(F.col(source.text_column), sep))
-                                                 .alias("pos", "text"))))
+                                                 F.col(source.text_column).alias("text")), sep, meter))
     if not items:
         return docs
     union = items[0]
@@ -158,5 +164,6 @@ def remove_positions(docs: DataFrame, source: Source, cfg: dict, side: dict, met
         sep = "\n" if para_cfg["lines_as_paragraphs"] else "\n\n"
         lines = F.filter(F.split(F.col(source.text_column), sep), keep)
         docs = docs.withColumn(source.text_column, F.array_join(lines, sep))
-        docs = docs.withColumn("_empty", F.col("_drop").isNotNull() & (F.trim(F.col(source.text_column)) == ""))
+        # Empty = nothing but whitespace left (blank lines are never removed, so they may remain).
+        docs = docs.withColumn("_empty", F.col("_drop").isNotNull() & ~F.col(source.text_column).rlike(r"\S"))
     return docs.drop("_drop")
