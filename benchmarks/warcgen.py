@@ -484,6 +484,13 @@ class ImageHost:
             daemon_threads = True
             request_queue_size = 1024  # the downloader opens up to fetch.concurrency connections at once
 
+            def handle_error(self, request, client_address):
+                # the downloader drops idle keep-alive connections when a task ends: a reset is no server error
+                import sys
+
+                if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+                    super().handle_error(request, client_address)
+
         self.server = Server(("127.0.0.1", port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
