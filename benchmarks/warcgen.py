@@ -35,6 +35,7 @@ import io
 import json
 import random
 import re
+import sys
 import uuid
 import warnings
 import zlib
@@ -234,7 +235,7 @@ VERSION = 5  # of the generated pages' bytes; cached crawls (benchmarks/e2e.py) 
 # 3: half the image sources on a loopback ImageHost; 4: half of them one URL per page; 5: distinct image bytes per URL
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~"  # an IRI's non-ASCII is percent-encoded, as HTTP request lines need
 _PAGE_MARK = "weftimg=PAGE"  # in a template's own-image URLs; render() puts the page's serial there
-_IMG_SRC = re.compile(rb"<img\b[^>]*?\ssrc\s*=\s*[\"']?([^\"'\s>]+)", re.I)
+IMG_SRC = re.compile(rb"<img\b[^>]*?\ssrc\s*=\s*[\"']?([^\"'\s>]+)", re.I)
 
 
 class _Template:
@@ -270,7 +271,7 @@ class _Template:
                 urls.add(url)
             return m.group(0)[: m.start(1) - m.start(0)] + html.escape(url).encode(self.encoding, "replace")
 
-        payload = _IMG_SRC.sub(absolute, src.payload)
+        payload = IMG_SRC.sub(absolute, src.payload)
         self.img_urls = sorted(urls)
         self.pieces: list[str] = []
         self.words: list[int] = []  # indices of word pieces
@@ -486,8 +487,6 @@ class ImageHost:
 
             def handle_error(self, request, client_address):
                 # the downloader drops idle keep-alive connections when a task ends: a reset is no server error
-                import sys
-
                 if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
                     super().handle_error(request, client_address)
 

@@ -4,7 +4,6 @@ decodes images instead of failing every URL."""
 from __future__ import annotations
 
 import html
-import re
 import urllib.error
 import urllib.request
 
@@ -12,9 +11,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from benchmarks.standalone import free_port
-from benchmarks.warcgen import ImageHost, shared_images, write_crawl
-
-IMG_SRC = re.compile(rb"<img\b[^>]*?\ssrc\s*=\s*[\"']?([^\"'\s>]+)", re.I)
+from benchmarks.warcgen import IMG_SRC, ImageHost, shared_images, write_crawl
 
 
 @pytest.fixture(scope="module")

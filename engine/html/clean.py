@@ -152,13 +152,11 @@ def _story_links(node, base: str | None) -> list:
     return [a for a in node.css("a[href]") if links_to_story(a.attributes.get("href"), None, base)]
 
 
-def _is_story_links_line(p, base: str | None, text_len: int | None = None) -> bool:
+def _is_story_links_line(p, base: str | None, text_len: int) -> bool:
     """A paragraph that points to other stories, not one that tells this one: "READ MORE: <headline link>" (a
     short label before one story headline) or a run of two or more story headlines ("Other story [VIDEO]<br>...")
     with little text outside the links. The URL test runs last: it is the costly one. `text_len`: p's
-    text_length, where the caller measured it."""
-    if text_len is None:
-        text_len = text_length(p)
+    text_length."""
     if not text_len or text_len >= 600:
         return False
     links = p.css("a[href]")

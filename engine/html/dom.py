@@ -120,25 +120,21 @@ def _score_candidates(root, budget: Budget | None = None) -> dict[int, list]:
     return scores
 
 
-def _top_candidate(root, base: str | None, budget: Budget | None = None, measured: dict | None = None,
-                   scores: dict[int, list] | None = None, lengths: dict[int, int] | None = None):
-    """(the main container, its score); `measured` collects mem_id -> (text length, link density) of the
-    candidates measured on the way (the listing step reuses the chosen one's). `scores`: root's
-    `_score_candidates`, where the caller has them; `lengths`: a `known_length` memo of the tree as it is."""
-    if scores is None:
-        scores = _score_candidates(root, budget)
+def _top_candidate(scores: dict[int, list], base: str | None, budget: Budget, measured: dict,
+                   lengths: dict[int, int]):
+    """(the main container, its score) from the page's `_score_candidates`; `measured` collects mem_id ->
+    (text length, link density) of the candidates measured on the way (the listing step reuses the chosen
+    one's); `lengths`: a `known_length` memo of the tree as it is (the candidates nest: their links are measured
+    again and again)."""
     if not scores:
         return None, 0.0
     ranked = sorted(scores.values(), key=lambda s: -s[0])[:5]
     adjusted = []
-    lengths = {} if lengths is None else lengths  # the candidates nest: their links are measured again and again
     for score, node in ranked:
-        if budget is not None:  # each measures its deep text: the top ones hold most of the page
-            budget.check("score")
+        budget.check("score")  # each measures its deep text: the top ones hold most of the page
         chars = known_length(node, lengths)
         ld = link_density(node, chars, lengths)
-        if measured is not None:
-            measured[node.mem_id] = (chars, ld)
+        measured[node.mem_id] = (chars, ld)
         adjusted.append((score * (1 - ld), node))
     best_score, best = max(adjusted, key=lambda t: t[0])
     # the body split into several containers (chunks between ads, sections): strong candidates that are
@@ -149,25 +145,22 @@ def _top_candidate(root, base: str | None, budget: Budget | None = None, measure
         node, level = best.parent, 0
         while node is not None and level < 4 and node.tag not in ("body", "html"):
             if all(inside(o, node) for o in others):
-                if budget is not None:
-                    budget.check("score")
-                if link_density(node, known_length(node, lengths), lengths) < 0.35:
+                budget.check("score")
+                if link_density(node, lengths=lengths) < 0.35:
                     best = node
                 break
             node, level = node.parent, level + 1
     return _whole_body(best, budget, lengths), best_score
 
 
-def _whole_body(best, budget: Budget | None = None, lengths: dict[int, int] | None = None):
+def _whole_body(best, budget: Budget, lengths: dict[int, int]):
     """The body split into chunks of one kind (same tag and class: story-body sections between ads or
     'continue reading' breaks): the element holding all the chunks. Judged on the best block and its parent;
     a chunk is a prose block of at least a tenth of the best block's text with few links (a same-class
     wrapper around an author box is no chunk). Other containers around the best block hold its headline,
     byline and teasers: the sibling step picks what belongs to the body from them. `lengths`: a known_length
     memo of this unchanged tree."""
-    if budget is not None:
-        budget.check("score")
-    lengths = {} if lengths is None else lengths
+    budget.check("score")
     min_chars = max(200, known_length(best, lengths) // 10)
     node = best
     for _ in range(2):
@@ -292,7 +285,7 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None, c
     budget.check("clean")
     measured: dict[int, tuple[int, float]] = {}
     scores = _score_candidates(body, budget)
-    top, top_score = _top_candidate(body, base, budget, measured, scores, lengths)
+    top, top_score = _top_candidate(scores, base, budget, measured, lengths)
     budget.check("score")
     if top is None:
         return [body], "body", frozenset()
@@ -331,13 +324,11 @@ def _select_main(tree, strip_unlikely: bool, budget: Budget, base: str | None, c
     return parts, "thread" if threaded else "body", frozenset()
 
 
-def _listing(body, top, budget: Budget, measured: tuple[int, float] | None = None,
-             lengths: dict[int, int] | None = None):
+def _listing(body, top, budget: Budget, measured: tuple[int, float] | None, lengths: dict[int, int]):
     """The page's listing where it is the body rather than `top` (listings.takes_over), else None. Beside a
     long `top` only a listing that fills it can take over: it is looked for inside `top` alone (cheaper).
     `measured`: top's (text length, link density) where scoring measured them already; `lengths`: a
     `known_length` memo of the tree as it is."""
-    lengths = {} if lengths is None else lengths
     chars, ld = measured if measured is not None else (known_length(top, lengths), None)
     prose = chars * (1 - (link_density(top, chars, lengths) if ld is None else ld))
     listing = find_listing(body if prose < LONG_BODY else top, budget, lengths)
@@ -374,7 +365,7 @@ def _is_spec_block(node, lengths: dict[int, int]) -> bool:
     """A product's spec sheet right above its description: a table (or <dl>) of three or more short
     "label : value" rows (code, maker, price, size) with few links. It is the item's data, not navigation.
     `lengths`: a `known_length` memo of the tree as it is."""
-    if node.tag not in ("table", "dl", "div") or link_density(node, None, lengths) > 0.3:
+    if node.tag not in ("table", "dl", "div") or link_density(node, lengths=lengths) > 0.3:
         return False
     rows = node.css("dt") if node.tag == "dl" else [  # innermost rows (css() matches the node itself too)
         r for r in node.css("tr") if all(x.mem_id == r.mem_id for x in r.css("tr"))]

@@ -159,10 +159,9 @@ def _run(rows: list, budget, known: dict[int, int]):
     return Listing(keep_rows, titles, chars)
 
 
-def find_listing(body, budget=None, known: dict[int, int] | None = None) -> Listing | None:
+def find_listing(body, budget, known: dict[int, int]) -> Listing | None:
     """The run of title rows holding the most text, or None. `known`: a `known_length` memo of the tree as it
     is (rows of nested runs, cells and rows, share their links)."""
-    known = {} if known is None else known
     groups: dict[tuple, list] = {}
     for node in body.css(_ROW_TAGS):
         if budget is not None:

@@ -104,18 +104,13 @@ def known_length(node, lengths: dict[int, int]) -> int:
 
 
 def link_density(node, text_len: int | None = None, lengths: dict[int, int] | None = None) -> float:
-    """Share of the node's text inside links. `lengths`: a `known_length` memo for its and its links' lengths."""
-    if text_len is not None:
-        total = text_len
-    else:
-        total = text_length(node) if lengths is None else known_length(node, lengths)
+    """Share of the node's text inside links. `text_len`: the node's, where the caller has it; `lengths`: a
+    `known_length` memo for its and its links' lengths."""
+    measure = text_length if lengths is None else lambda n: known_length(n, lengths)
+    total = measure(node) if text_len is None else text_len
     if not total:
         return 0.0
-    if lengths is None:
-        links = sum(text_length(a) for a in node.css("a"))
-    else:
-        links = sum(known_length(a, lengths) for a in node.css("a"))
-    return min(links / total, 1.0)
+    return min(sum(measure(a) for a in node.css("a")) / total, 1.0)
 
 
 def inside(node, container) -> bool:

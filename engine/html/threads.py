@@ -151,8 +151,7 @@ def _text_anchor_kind(item) -> str | None:
 _INLINE = frozenset(("p", "a", "b", "i", "em", "strong", "font", "br", "code", "small"))
 
 
-def reconcile(parts: list, top, thread: Thread, body, budget, cfg: ExtractConfig,
-              lengths: dict[int, int] | None = None) -> list:
+def reconcile(parts: list, top, thread: Thread, body, budget, cfg: ExtractConfig, lengths: dict[int, int]) -> list:
     """The body chosen by scoring, reconciled with a thread found by structure (`threads`).
     - Scoring took one post (the container is inside a post): the posts replace it.
     - Scoring took the frame around the posts: the posts' text blocks replace it when the posts and the
@@ -165,7 +164,6 @@ def reconcile(parts: list, top, thread: Thread, body, budget, cfg: ExtractConfig
       order; or, where a block of the posts' kind stands above them (the submission itself), that block and
       the posts. A long one is an article, and comments below an article are not its text.
     `lengths`: a `known_length` memo of the tree as it is (the one `find_thread` measured)."""
-    lengths = {} if lengths is None else lengths
     items = [n for n in thread.items if n.parent is not None]
     if len(items) < 3:
         return parts
@@ -230,10 +228,9 @@ def _prose(node, lengths: dict[int, int]) -> float:
 _MIN_COMMENT_CHARS = 8
 
 
-def comment_blocks(thread: Thread, taken: list, body, budget=None, lengths: dict[int, int] | None = None) -> list:
+def comment_blocks(thread: Thread, taken: list, body, budget, lengths: dict[int, int]) -> list:
     """The comments' text blocks inside the posts and beside the opening post, outside the `taken` blocks, in
     document order; [] where the posts hold no comment list. `lengths`: a `known_length` memo."""
-    lengths = {} if lengths is None else lengths
     taken_ids = {n.mem_id for n in taken}
     item_kinds = {kind(n) for n in thread.items}
     runs: dict[tuple, list] = {}

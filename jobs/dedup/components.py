@@ -40,9 +40,14 @@ class ComponentsResult:
     iterations: int    # large/small-star rounds; 0 when labelled on the driver
 
 
+def _links(edges: DataFrame, src: str, dst: str) -> DataFrame:
+    """The edges that join two nodes (no null end, no self loop)."""
+    return edges.where(F.col(src).isNotNull() & F.col(dst).isNotNull() & (F.col(src) != F.col(dst)))
+
+
 def _canonical(edges: DataFrame, src: str, dst: str) -> DataFrame:
     return (
-        edges.where(F.col(src).isNotNull() & F.col(dst).isNotNull() & (F.col(src) != F.col(dst)))
+        _links(edges, src, dst)
         .select(F.greatest(src, dst).alias("child"), F.least(src, dst).alias("parent"))
         .distinct()
     )
@@ -54,21 +59,16 @@ def _on_driver(edges: DataFrame, src: str, dst: str) -> DataFrame:
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components as scipy_components
 
-    spark = edges.sparkSession
-    table = edges.select(F.col(src).alias("a"), F.col(dst).alias("b")).where(
-        F.col("a").isNotNull() & F.col("b").isNotNull() & (F.col("a") != F.col("b"))).toArrow()
-    a, b = (table.column(c).to_numpy() for c in ("a", "b"))
-    kind = table.schema.field("a").type
+    table = _links(edges, src, dst).select(src, dst).toArrow()
+    a, b = (table.column(i).to_numpy() for i in (0, 1))
+    kind = table.schema.field(0).type
     nodes, index = np.unique(np.concatenate([a, b]), return_inverse=True)  # sorted: a component's first is its min
     n = len(nodes)
-    if n == 0:
-        return spark.createDataFrame(pa.table({"node": pa.array([], kind), "component": pa.array([], kind)}))
     graph = coo_matrix((np.ones(len(a), dtype=np.int8), (index[:len(a)], index[len(a):])), shape=(n, n))
     _, label = scipy_components(graph, directed=False)
-    first = np.full(label.max() + 1, n, dtype=np.int64)
-    np.minimum.at(first, label, np.arange(n))
+    _, first = np.unique(label, return_index=True)  # labels are 0..k-1: the first (smallest) node of each
     out = pa.table({"node": pa.array(nodes, kind), "component": pa.array(nodes[first[label]], kind)})
-    return spark.createDataFrame(out)
+    return edges.sparkSession.createDataFrame(out)
 
 
 def large_star(edges: DataFrame) -> DataFrame:

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
 
+from engine.dedup import keys as dedup_keys
 from engine.dedup.minhash import MinHashParams
 from jobs.dedup.components import connected_components
 from jobs.dedup.exact import resolve_representatives, url_then_exact
-from jobs.dedup.keys import CpuMeter, compute_keys, params_from, rank_documents, with_defaults
-from jobs.dedup.near import (PAIR_DDL, VERIFY_MODES, BandMapper, PairVerifier, candidate_edges, involved,
-                             verify_edges)
+from jobs.dedup.keys import CpuMeter, PerBatch, compute_keys, params_from, rank_documents, with_defaults
+from jobs.dedup.near import PAIR_DDL, VERIFY_MODES, PairVerifier, candidate_edges, involved, verify_edges
 from jobs.dedup.source import Source
 
 
@@ -60,8 +61,8 @@ def find_duplicates(source: Source, cfg: dict) -> DuplicateResult:
             live = F.broadcast(live)
         live_sig = nodes.join(live, "node", "left_semi").select("node", "sig")
         # Checkpointed: candidate_edges reads the band rows three times (bucket sizes, stars, small buckets).
-        bands = live_sig.mapInArrow(meter.wrap(BandMapper(params)), "band int, bucket long, node long") \
-            .localCheckpoint(eager=True)
+        bands = live_sig.mapInArrow(meter.wrap(PerBatch(dedup_keys.band_batch, params)),
+                                    from_arrow_schema(dedup_keys.BAND_SCHEMA)).localCheckpoint(eager=True)
         edges = candidate_edges(bands, int(near_cfg["max_bucket_pairs_size"])).localCheckpoint(eager=True)
         side["near_candidate_pairs"] = edges.count()
         verified = verify_edges(edges, nodes, source, params, near_cfg, meter, side, side["near_candidate_pairs"],

@@ -46,6 +46,17 @@ class _Metered:
             self.accumulator.add(time.process_time() - start)
 
 
+class PerBatch:
+    """A mapInArrow function: fn(batch, *args) for each batch of the partition (engine/dedup's batch functions)."""
+
+    def __init__(self, fn, *args):
+        self.fn, self.args = fn, args
+
+    def __call__(self, batches):
+        for batch in batches:
+            yield self.fn(batch, *self.args)
+
+
 class _KeyMapper:
     def __init__(self, config: dedup_keys.KeyConfig):
         self.config = config

@@ -11,15 +11,6 @@ from jobs.dedup.keys import CpuMeter
 from jobs.dedup.source import Source
 
 
-class BandMapper:
-    def __init__(self, params: MinHashParams):
-        self.params = params
-
-    def __call__(self, batches):
-        for batch in batches:
-            yield dedup_keys.band_batch(batch, self.params)
-
-
 class PairVerifier:
     def __init__(self, params: MinHashParams, exact: bool):
         self.params, self.exact = params, exact

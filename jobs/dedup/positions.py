@@ -4,11 +4,12 @@ from __future__ import annotations
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
 
 from engine.dedup.bloom import RepeatBloom
-from engine.dedup.paragraphs import paragraph_batch
+from engine.dedup.paragraphs import PARAGRAPH_SCHEMA, paragraph_batch
 from engine.urlnorm import UrlNormConfig, normalize_urls
-from jobs.dedup.keys import CpuMeter
+from jobs.dedup.keys import CpuMeter, PerBatch
 from jobs.dedup.source import Source
 
 
@@ -21,18 +22,6 @@ class _UrlKeyMapper:
             keys = normalize_urls(batch.column("url").to_pylist(), self.config)
             yield pa.RecordBatch.from_arrays([batch.column("_id"), batch.column("pos"), pa.array(keys, pa.string())],
                                              names=["_id", "pos", "key"])
-
-
-PARAGRAPH_DDL = "_id string, domain string, pos int, key string"  # engine.dedup.paragraphs.PARAGRAPH_SCHEMA
-
-
-class _ParagraphKeys:
-    def __init__(self, sep: str | None):
-        self.sep = sep
-
-    def __call__(self, batches):
-        for batch in batches:
-            yield paragraph_batch(batch, self.sep)
 
 
 class _BloomBuilder:
@@ -61,7 +50,8 @@ class _BloomFilter:
 def paragraph_items(items: DataFrame, sep: str | None, meter: CpuMeter) -> DataFrame:
     """(_id, domain, text split at `sep` | texts list) -> position items (kind, domain, key, _id, pos) of the
     non-blank paragraphs (engine/dedup/paragraphs.py). Paragraphs without a domain are never boilerplate."""
-    keyed = items.where(F.col("domain").isNotNull()).mapInArrow(meter.wrap(_ParagraphKeys(sep)), PARAGRAPH_DDL)
+    keyed = items.where(F.col("domain").isNotNull()).mapInArrow(meter.wrap(PerBatch(paragraph_batch, sep)),
+                                                                from_arrow_schema(PARAGRAPH_SCHEMA))
     return keyed.select(F.lit("paragraph").alias("kind"), "domain", "key", "_id", "pos")
 
 
@@ -113,15 +103,16 @@ def remove_positions(docs: DataFrame, source: Source, cfg: dict, side: dict, met
     para_cfg, image_cfg = cfg["paragraph"], cfg["image_url"]
     items: list[DataFrame] = []
     min_docs = {"paragraph": int(para_cfg["min_docs_per_domain"]), "image": int(image_cfg["max_docs"]) + 1}
+    # generic text: its paragraphs are the pieces between separators; documents: the texts list (sep None)
+    sep = None if source.documents else "\n" if para_cfg["lines_as_paragraphs"] else "\n\n"
     if source.documents:
         if para_cfg["enabled"]:
             items.append(paragraph_items(docs.select("_id", F.col("general_metadata.domain").alias("domain"), "texts"),
-                                         None, meter))
+                                         sep, meter))
         if image_cfg["enabled"]:
             images = docs.select("_id", F.posexplode("images").alias("pos", "url")).where(F.col("url").isNotNull())
             items.append(image_items(images, image_cfg, side, meter))
     elif para_cfg["enabled"] and "_url" in docs.columns:
-        sep = "\n" if para_cfg["lines_as_paragraphs"] else "\n\n"
         items.append(paragraph_items(docs.select("_id", _domain_from_url(F.col("_url")).alias("domain"),
                                                  F.col(source.text_column).alias("text")), sep, meter))
     if not items:
@@ -161,7 +152,6 @@ def remove_positions(docs: DataFrame, source: Source, cfg: dict, side: dict, met
                                .withField("num_images", F.size(F.filter("images", lambda x: x.isNotNull())).cast("int")))
         docs = docs.withColumn("_empty", F.col("_drop").isNotNull() & (texts_left == 0))
     else:
-        sep = "\n" if para_cfg["lines_as_paragraphs"] else "\n\n"
         lines = F.filter(F.split(F.col(source.text_column), sep), keep)
         docs = docs.withColumn(source.text_column, F.array_join(lines, sep))
         # Empty = nothing but whitespace left (blank lines are never removed, so they may remain).
